@@ -1,0 +1,349 @@
+/*
+ * ifr.h — the pyifrit C core: a small synchronization kernel.
+ *
+ * This header is the specification of the core. It knows nothing about
+ * Python: it moves opaque pointers and integers, parks and wakes threads,
+ * and starts threads. Policy (groups, restarts, shutdown order) lives above
+ * it, in Python.
+ *
+ * Conventions
+ * -----------
+ * - Every name is prefixed `ifr_`; objects are opaque handles.
+ * - Functions that can fail return an `ifr_status`: IFR_OK (0) or a negative
+ *   code below.
+ * - Time is int64 nanoseconds on the monotonic clock (`ifr_now_ns`).
+ *   Blocking calls take an absolute DEADLINE (`deadline_ns`); a negative
+ *   deadline means "wait forever". `ifr_deadline(timeout_ns)` converts a
+ *   relative timeout (negative: forever) into a deadline.
+ * - Every blocking call may return IFR_INTERRUPTED when the underlying OS
+ *   wait was interrupted by a signal (Linux futex: EINTR). Callers that run
+ *   signal handlers (the Python binding) handle them and call again with the
+ *   same deadline. Spurious early returns are never reported as IFR_OK unless
+ *   the condition holds.
+ * - Blocking calls first spin briefly (see `ifr_set_spin_ns`) and only then
+ *   park the thread in the kernel: a hand-off between two running threads
+ *   then costs a cache-line transfer instead of a futex wake.
+ * - Unless a function says otherwise it is thread-safe: any thread may call
+ *   it at any time on a live handle. No function is async-signal-safe unless
+ *   it says so.
+ * - Reference counts: objects made by `*_new` start with one reference owned
+ *   by the caller; `*_release` drops one and frees at zero.
+ */
+#ifndef IFR_H
+#define IFR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Status codes                                                              */
+/* ------------------------------------------------------------------------ */
+
+typedef enum ifr_status {
+    IFR_OK = 0,
+    IFR_TIMEOUT = -1,     /* the deadline passed before the condition held   */
+    IFR_INTERRUPTED = -2, /* the OS wait was interrupted (EINTR): call again */
+    IFR_CLOSED = -3,      /* the mailbox is closed (and, for gets, empty)    */
+    IFR_NOMEM = -4,       /* an allocation failed; nothing was changed       */
+    IFR_EMPTY = -5,       /* a non-blocking take found nothing               */
+    IFR_INVALID = -6,     /* a bad argument (NULL handle, n == 0, ...)       */
+    IFR_OSERROR = -7      /* the OS refused (thread creation, ...)           */
+} ifr_status;
+
+/* A static, human-readable name for a status ("timeout", ...). Never NULL. */
+const char *ifr_strstatus(int status);
+
+/* Item disposer: called on an item the core has to drop (a mailbox freed
+ * with items in it, a subscription tag that can never be delivered). It may
+ * be called from any thread that drops the last reference. */
+typedef void (*ifr_dispose_fn)(void *item);
+
+/* ------------------------------------------------------------------------ */
+/* Time                                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* Monotonic clock in nanoseconds. Never blocks. Async-signal-safe. */
+int64_t ifr_now_ns(void);
+
+/* Absolute deadline `timeout_ns` from now; a negative timeout gives -1
+ * (forever). Saturates instead of overflowing. Never blocks. */
+int64_t ifr_deadline(int64_t timeout_ns);
+
+/* ------------------------------------------------------------------------ */
+/* Park: wait and wake on a 32-bit word                                      */
+/* ------------------------------------------------------------------------ */
+
+/* The word type every park call works on. */
+typedef _Atomic uint32_t ifr_word;
+
+/* Block while *word == expected, until woken, the deadline passes, or the
+ * OS interrupts the wait. Returns IFR_OK when woken or when *word already
+ * differed (the caller re-checks its condition: wake-ups may be spurious),
+ * IFR_TIMEOUT, or IFR_INTERRUPTED. Does not spin. Any thread. */
+ifr_status ifr_park(ifr_word *word, uint32_t expected, int64_t deadline_ns);
+
+/* Wake up to `n` threads parked on `word` (n <= 0 or IFR_ALL: all). Store the
+ * new value of the word (atomically) before calling. Never blocks for long
+ * (the condvar backend takes a bucket lock). Any thread. */
+#define IFR_ALL 0
+void ifr_unpark(ifr_word *word, int n);
+
+/* The park backend this library was built with: "futex", "condvar" or
+ * "waitonaddress". Static string. */
+const char *ifr_park_backend(void);
+
+/* Spin budget: how long a blocking call polls its condition before it
+ * parks (default 50 us; 0 disables spinning). At most ncpu - 1 threads spin
+ * at once; others park at once. Any thread; takes effect for later waits. */
+void ifr_set_spin_ns(int64_t ns);
+int64_t ifr_get_spin_ns(void);
+
+/* Number of online CPUs (at least 1), read once. */
+int ifr_ncpu(void);
+
+/* ------------------------------------------------------------------------ */
+/* Baton: a hint for handing an external lock (the GIL) between threads      */
+/* ------------------------------------------------------------------------ */
+/*
+ * A thread that is about to run code under an external lock (the Python
+ * GIL) calls ifr_baton_take(); right after releasing that lock it calls
+ * ifr_baton_drop(). A thread whose wait has just succeeded and that now
+ * needs the lock calls ifr_baton_await(max_ns) first: it spins, without
+ * syscalls, until no thread holds the baton or max_ns pass. Taking the lock
+ * after that usually finds it free, so the hand-off costs no kernel wake-up.
+ * It is only a hint: holders that release the lock through other paths make
+ * ifr_baton_await spin up to max_ns, never longer. Each thread is counted at
+ * most once (thread-local). Never blocks beyond max_ns. Any thread.
+ */
+void ifr_baton_take(void);
+void ifr_baton_drop(void);
+void ifr_baton_await(int64_t max_ns);
+
+/* ------------------------------------------------------------------------ */
+/* Event: a settable flag                                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef struct ifr_event ifr_event;
+
+/* A new, unset event, or NULL when out of memory. */
+ifr_event *ifr_event_new(void);
+void ifr_event_retain(ifr_event *ev);
+void ifr_event_release(ifr_event *ev);
+
+/* Set the flag and wake every waiter (single waits and selects). Idempotent.
+ * Never blocks for long. */
+void ifr_event_set(ifr_event *ev);
+/* 1 if set, else 0. Never blocks. */
+int ifr_event_is_set(const ifr_event *ev);
+/* Block until set: IFR_OK, IFR_TIMEOUT or IFR_INTERRUPTED. */
+ifr_status ifr_event_wait(ifr_event *ev, int64_t deadline_ns);
+
+/* ------------------------------------------------------------------------ */
+/* Mailbox: an unbounded FIFO of opaque items, with close                    */
+/* ------------------------------------------------------------------------ */
+
+typedef struct ifr_mailbox ifr_mailbox;
+
+/* A new, open, empty mailbox. `dispose` (may be NULL) is called on items
+ * still inside when the last reference is released, and by the core on
+ * undeliverable subscription tags (see ifr_proc_subscribe). NULL when out
+ * of memory. */
+ifr_mailbox *ifr_mailbox_new(ifr_dispose_fn dispose);
+void ifr_mailbox_retain(ifr_mailbox *mb);
+void ifr_mailbox_release(ifr_mailbox *mb);
+
+/* Append `item` (any value, NULL included). Never blocks for long.
+ * IFR_OK: the item is in the mailbox, which owns it from now on.
+ * IFR_CLOSED: the mailbox is closed; the caller still owns the item.
+ * IFR_NOMEM: out of memory; the caller still owns the item. */
+ifr_status ifr_mailbox_put(ifr_mailbox *mb, void *item);
+
+/* Take the oldest item into *item (ownership passes to the caller).
+ * Blocks until there is one. IFR_OK, IFR_CLOSED (closed and empty),
+ * IFR_TIMEOUT, IFR_INTERRUPTED. */
+ifr_status ifr_mailbox_get(ifr_mailbox *mb, void **item, int64_t deadline_ns);
+
+/* Non-blocking take: IFR_OK, IFR_EMPTY, or IFR_CLOSED (closed and empty). */
+ifr_status ifr_mailbox_poll(ifr_mailbox *mb, void **item);
+
+/* Items currently inside. Never blocks for long. */
+size_t ifr_mailbox_len(ifr_mailbox *mb);
+
+/* Close: later puts fail with IFR_CLOSED; items inside can still be taken;
+ * then gets return IFR_CLOSED. Wakes every waiter. Idempotent. */
+void ifr_mailbox_close(ifr_mailbox *mb);
+int ifr_mailbox_is_closed(ifr_mailbox *mb);
+
+/* Close and remove every remaining item, handing each to `fn(item, ctx)` in
+ * FIFO order after the mailbox lock is released (with fn NULL: to the
+ * mailbox's dispose function, if any). Used when a process exits: its
+ * pending signals are discarded. */
+void ifr_mailbox_close_drain(ifr_mailbox *mb, void (*fn)(void *item, void *ctx),
+                             void *ctx);
+
+/* ------------------------------------------------------------------------ */
+/* Proc: the state of one process                                            */
+/* ------------------------------------------------------------------------ */
+/*
+ * State machine (bits of one state word, only ever added):
+ *   NEW (0) -> RUNNING -> [READY] -> EXITED
+ * READY is set at most once and never after EXITED. EXITED is set exactly
+ * once. The signal mailbox is open until EXITED, then closed and drained.
+ */
+
+typedef struct ifr_proc ifr_proc;
+
+#define IFR_PROC_RUNNING 1u
+#define IFR_PROC_READY 2u
+#define IFR_PROC_EXITED 4u
+
+/* A new proc in state NEW with an empty, open signal mailbox.
+ * `payload_dispose` (may be NULL) is called on the exit payload when the
+ * proc is freed. NULL when out of memory. */
+ifr_proc *ifr_proc_new(ifr_dispose_fn payload_dispose);
+void ifr_proc_retain(ifr_proc *p);
+void ifr_proc_release(ifr_proc *p);
+
+/* Current state bits. Never blocks. An acquire load: after seeing EXITED,
+ * the payload set by ifr_proc_exit is visible. */
+uint32_t ifr_proc_state(const ifr_proc *p);
+
+/* NEW -> RUNNING. Returns 1 if this call did it, else 0. Never blocks. */
+int ifr_proc_start(ifr_proc *p);
+
+/* Mark ready. Returns 1 if this call made the proc ready, 0 when it was
+ * already ready or has exited. Wakes waiters; pushes the ready tag of every
+ * subscription. Any thread. Never blocks for long. */
+int ifr_proc_ready(ifr_proc *p);
+
+/* Mark exited with `payload` (opaque, owned by the proc from now on).
+ * Closes the signal mailbox and drops its pending signals, wakes waiters,
+ * pushes the exit tag of every subscription and disposes of ready tags that
+ * can no longer fire. Returns 1 if this call did it; 0 if the proc had
+ * already exited (the payload is then NOT taken: the caller keeps it). */
+int ifr_proc_exit(ifr_proc *p, void *payload);
+
+/* The exit payload (NULL before exit). Borrowed: valid while the proc is. */
+void *ifr_proc_payload(const ifr_proc *p);
+
+/* Block until (state & mask) != 0: IFR_OK, IFR_TIMEOUT, IFR_INTERRUPTED.
+ * mask = IFR_PROC_READY|IFR_PROC_EXITED waits for "ready or exited". */
+ifr_status ifr_proc_wait(ifr_proc *p, uint32_t mask, int64_t deadline_ns);
+
+/* Queue signal `sig` (any int) for the process: IFR_OK, or IFR_CLOSED when
+ * it has exited (the signal is dropped). Never blocks for long. */
+ifr_status ifr_proc_signal(ifr_proc *p, int sig);
+
+/* The proc's signal mailbox (borrowed; items are signals stored as
+ * (void *)(intptr_t)sig). Valid while the proc is. */
+ifr_mailbox *ifr_proc_signals(ifr_proc *p);
+
+/* Subscribe `mb` to this proc's events: when the proc becomes ready,
+ * `ready_tag` is put into `mb`; when it exits, `exit_tag` is. Either tag
+ * may be NULL for "not interested". Each tag is delivered at most once and
+ * the mailbox owns it after delivery. An event that already happened is
+ * delivered at once (so subscribing after ready still yields the ready
+ * tag, in the order ready-before-exit). A tag that can never be delivered
+ * (ready after an exit without ready, the mailbox closed, the proc freed
+ * first) is passed to mb's dispose function. The proc holds a reference
+ * to `mb` until both tags are settled. IFR_OK or IFR_NOMEM (nothing
+ * subscribed, tags still owned by the caller). O(1). */
+ifr_status ifr_proc_subscribe(ifr_proc *p, ifr_mailbox *mb, void *ready_tag,
+                              void *exit_tag);
+
+/* ------------------------------------------------------------------------ */
+/* Select: wait for the first of k waitables                                 */
+/* ------------------------------------------------------------------------ */
+
+typedef enum ifr_wkind {
+    IFR_W_EVENT = 1,      /* obj: ifr_event*;  fires when set              */
+    IFR_W_MAILBOX = 2,    /* obj: ifr_mailbox*; fires with an item or closed */
+    IFR_W_PROC_READY = 3, /* obj: ifr_proc*;   fires when ready             */
+    IFR_W_PROC_EXIT = 4   /* obj: ifr_proc*;   fires when exited            */
+} ifr_wkind;
+
+typedef struct ifr_waitable {
+    int kind; /* an ifr_wkind */
+    void *obj;
+} ifr_waitable;
+
+typedef struct ifr_selected {
+    size_t index; /* which waitable fired (lowest index among those ready) */
+    void *item;   /* IFR_W_MAILBOX: the item taken (caller owns it)       */
+    int closed;   /* IFR_W_MAILBOX: 1 if it fired because closed and empty */
+} ifr_selected;
+
+/* Block until at least one waitable fires; report the lowest-index one in
+ * *out. A mailbox that fires has its item taken (only that one). IFR_OK,
+ * IFR_TIMEOUT, IFR_INTERRUPTED, IFR_INVALID (n == 0, unknown kind, NULL
+ * obj), IFR_NOMEM. Waitables may repeat. Any thread. */
+ifr_status ifr_select(const ifr_waitable *ws, size_t n, int64_t deadline_ns,
+                      ifr_selected *out);
+
+/* ------------------------------------------------------------------------ */
+/* Threads and the thread pool                                               */
+/* ------------------------------------------------------------------------ */
+
+typedef void (*ifr_thread_fn)(void *arg);
+
+/* Start a detached OS thread running fn(arg). `name` (may be NULL) becomes
+ * the OS thread name where supported (truncated to the OS limit);
+ * stack_size 0 means the platform default. IFR_OK, IFR_OSERROR, IFR_NOMEM. */
+ifr_status ifr_thread_start(ifr_thread_fn fn, void *arg, const char *name,
+                            size_t stack_size);
+
+/* Best-effort: name the calling thread (truncated to the OS limit). */
+void ifr_thread_set_name(const char *name);
+
+/*
+ * The pool: process threads are reused. A finished job's thread stays idle
+ * (spinning briefly, then parked) for up to idle_timeout and takes the next
+ * job handed to the pool; with no idle thread, submitting starts a new one.
+ */
+typedef struct ifr_pool_config {
+    size_t stack_size;       /* new threads' stack size; 0 = OS default      */
+    unsigned max_idle;       /* idle threads kept at most (default 16)       */
+    int64_t idle_timeout_ns; /* an idle thread exits after this (default 10 s) */
+    /* Called on each pool thread when it starts and right before it exits
+     * (the binding attaches and detaches a Python thread state). NULL: none. */
+    void (*on_thread_start)(void);
+    void (*on_thread_exit)(void);
+} ifr_pool_config;
+
+/* Replace the pool configuration (threads already running keep their stack
+ * size and hooks). Call before the first submit to set hooks. Any thread. */
+void ifr_pool_configure(const ifr_pool_config *cfg);
+/* The current configuration. */
+void ifr_pool_get_config(ifr_pool_config *cfg);
+
+/* Run fn(arg) on a pool thread named `name` (copied; may be NULL). Never
+ * blocks for long. IFR_OK, or IFR_OSERROR / IFR_NOMEM when no thread could
+ * be started (then fn is not run and arg is still the caller's). */
+ifr_status ifr_pool_submit(ifr_thread_fn fn, void *arg, const char *name);
+
+/* Live pool threads, and how many of them are idle. Never blocks for long. */
+void ifr_pool_stats(unsigned *threads, unsigned *idle);
+
+/* Ask every idle thread to exit now and wait up to the deadline until none
+ * is left idle: IFR_OK or IFR_TIMEOUT. Busy threads are not touched. */
+ifr_status ifr_pool_trim(int64_t deadline_ns);
+
+/* ------------------------------------------------------------------------ */
+/* Fork                                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* Call in the child right after fork(), before any other ifr_ call: resets
+ * the pool (its threads do not exist in the child) and re-initialises the
+ * core's global locks. Handles made before the fork must not be waited on
+ * in the child. Only the single thread of the child may run meanwhile. */
+void ifr_after_fork_child(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* IFR_H */

@@ -1,0 +1,117 @@
+/*
+ * internal.h — what the core's .c files share and nothing else sees:
+ * the platform layer (mutex, CPU relax), the spin policy, and the wait
+ * queue that events, mailboxes and procs are built on.
+ *
+ * The wait queue (ifr_waitq) couples one 32-bit word with two kinds of
+ * waiter:
+ *   - single waiters (ifr_event_wait, ifr_mailbox_get, ifr_proc_wait)
+ *     park on `word` itself and are counted in `nwait`;
+ *   - selectors (ifr_select) register an ifr_node holding a pointer to
+ *     their own park word in the intrusive list, counted in `nnodes`.
+ * Invariant (Dekker): a changer first changes the state and the word
+ * (seq_cst), then reads nwait/nnodes (seq_cst); a waiter first increments
+ * nwait/nnodes (seq_cst), then re-checks the state. So either the waiter
+ * sees the new state or the changer sees the waiter: no lost wake-up.
+ */
+#ifndef IFR_INTERNAL_H
+#define IFR_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "ifr.h"
+
+#ifdef _WIN32
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+typedef SRWLOCK ifr_mutex;
+#define ifr_mutex_init(m) InitializeSRWLock(m)
+#define ifr_mutex_destroy(m) ((void)(m))
+#define ifr_mutex_lock(m) AcquireSRWLockExclusive(m)
+#define ifr_mutex_unlock(m) ReleaseSRWLockExclusive(m)
+#else
+#include <pthread.h>
+typedef pthread_mutex_t ifr_mutex;
+#define ifr_mutex_init(m) pthread_mutex_init((m), NULL)
+#define ifr_mutex_destroy(m) pthread_mutex_destroy(m)
+#define ifr_mutex_lock(m) pthread_mutex_lock(m)
+#define ifr_mutex_unlock(m) pthread_mutex_unlock(m)
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define IFR_LIKELY(x) __builtin_expect(!!(x), 1)
+#define IFR_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define IFR_LIKELY(x) (x)
+#define IFR_UNLIKELY(x) (x)
+#endif
+
+/* One pause instruction: tells the CPU we are spinning. */
+static inline void ifr_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+    __asm__ __volatile__("yield" ::: "memory");
+#elif defined(_MSC_VER)
+    YieldProcessor();
+#endif
+}
+
+/* ---- spin policy (spin.c) ---- */
+
+/* A condition polled while spinning: returns non-zero when it holds. */
+typedef int (*ifr_cond_fn)(void *arg);
+
+/* Poll cond(arg) for up to the spin budget (or `deadline_ns`, if sooner),
+ * if a spinning slot is free. Returns non-zero as soon as cond holds, 0 when
+ * the budget ran out (or no slot was free). Never parks. */
+int ifr_spin_until(ifr_cond_fn cond, void *arg, int64_t deadline_ns);
+
+/* Reset spin/baton counters in a forked child. */
+void ifr__spin_after_fork(void);
+void ifr__park_after_fork(void);
+void ifr__pool_after_fork(void);
+
+/* ---- wait queue ---- */
+
+typedef struct ifr_node {
+    struct ifr_node *prev, *next;
+    ifr_word *word; /* the selector's park word */
+} ifr_node;
+
+typedef struct ifr_waitq {
+    ifr_word word;         /* state or sequence word; single waiters park here */
+    atomic_uint nwait;     /* single waiters parked or about to park           */
+    atomic_uint nnodes;    /* selector nodes registered                        */
+    ifr_mutex nlock;       /* protects the node list                           */
+    ifr_node head;         /* sentinel of the circular node list               */
+} ifr_waitq;
+
+void ifr_waitq_init(ifr_waitq *q, uint32_t word);
+void ifr_waitq_destroy(ifr_waitq *q);
+/* Wake single waiters and selectors after the word/state changed. */
+void ifr_waitq_notify(ifr_waitq *q);
+/* Register / unregister a selector node. */
+void ifr_waitq_add(ifr_waitq *q, ifr_node *n, ifr_word *selword);
+void ifr_waitq_remove(ifr_waitq *q, ifr_node *n);
+
+/* Block until try_fn(arg) returns something other than IFR_EMPTY (that value
+ * is returned), or the deadline passes (IFR_TIMEOUT) or the OS wait is
+ * interrupted (IFR_INTERRUPTED). try_fn is re-run after every wake-up and
+ * must be cheap when it fails. Spins first. */
+typedef ifr_status (*ifr_try_fn)(void *arg);
+ifr_status ifr_waitq_wait(ifr_waitq *q, ifr_try_fn try_fn, void *arg,
+                          int64_t deadline_ns);
+
+/* Internal accessors used by select.c. */
+ifr_waitq *ifr__event_q(ifr_event *ev);
+ifr_waitq *ifr__mailbox_q(ifr_mailbox *mb);
+ifr_waitq *ifr__proc_q(ifr_proc *p);
+ifr_status ifr__mailbox_try_take(ifr_mailbox *mb, void **item);
+void ifr__mailbox_dispose(ifr_mailbox *mb, void *item);
+
+#endif /* IFR_INTERNAL_H */

@@ -1,0 +1,241 @@
+/*
+ * pool.c — the process thread pool (one per program).
+ *
+ * Each pool thread owns a `worker` record. A busy worker runs its job; then,
+ * unless `max_idle` workers are idle already, it pushes itself on the idle
+ * stack (LIFO: the most recently busy thread is the warmest and most likely
+ * still spinning) and waits on its `word` for the next job: spinning first,
+ * then parked up to `idle_timeout`. A submitter pops an idle worker, stores
+ * the job and sets word = JOB; it wakes the worker with a syscall only if
+ * the worker announced (`parked`) that it is parking (Dekker: word store
+ * then parked load, against parked store then word load).
+ *
+ * Worker records are never freed: a finished thread puts its record on the
+ * `spare` list for the next new thread, so a submitter or trim that still
+ * touches a record after handing it a job or QUIT never touches freed
+ * memory (at worst it causes one spurious wake-up).
+ *
+ * Invariants (under `lock`): a worker is on the idle stack iff its word is
+ * IDLE; only the thread that takes a worker off the stack may change its
+ * word; `nthreads` counts live pool threads, `nidle` those on the stack;
+ * `quitting` counts workers told to QUIT that have not finished exiting.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+enum { W_BUSY = 0, W_IDLE = 1, W_JOB = 2, W_QUIT = 3 };
+
+typedef struct worker {
+    struct worker *next;
+    ifr_word word;
+    atomic_int parked;
+    ifr_thread_fn fn;
+    void *arg;
+    char name[16];
+    char cur_name[16];
+} worker;
+
+static struct {
+    ifr_mutex lock;
+    worker *idle;
+    worker *spare;
+    unsigned nidle, nthreads;
+    ifr_word quitting; /* parked on by ifr_pool_trim */
+    ifr_pool_config cfg;
+} pool = {
+#ifdef _WIN32
+    SRWLOCK_INIT,
+#else
+    PTHREAD_MUTEX_INITIALIZER,
+#endif
+    NULL, NULL, 0, 0, 0, {0, 16, 10000000000LL, NULL, NULL}};
+
+void ifr_pool_configure(const ifr_pool_config *cfg) {
+    ifr_mutex_lock(&pool.lock);
+    pool.cfg = *cfg;
+    ifr_mutex_unlock(&pool.lock);
+}
+
+void ifr_pool_get_config(ifr_pool_config *cfg) {
+    ifr_mutex_lock(&pool.lock);
+    *cfg = pool.cfg;
+    ifr_mutex_unlock(&pool.lock);
+}
+
+void ifr_pool_stats(unsigned *threads, unsigned *idle) {
+    ifr_mutex_lock(&pool.lock);
+    if (threads) *threads = pool.nthreads;
+    if (idle) *idle = pool.nidle;
+    ifr_mutex_unlock(&pool.lock);
+}
+
+static void set_job(worker *w, ifr_thread_fn fn, void *arg, const char *name) {
+    w->fn = fn;
+    w->arg = arg;
+    if (name) {
+        strncpy(w->name, name, sizeof w->name - 1);
+        w->name[sizeof w->name - 1] = 0;
+    } else {
+        w->name[0] = 0;
+    }
+}
+
+static int job_arrived(void *p) { return atomic_load(&((worker *)p)->word) != W_IDLE; }
+
+/* Remove w from the idle stack; lock held. Returns 1 if it was there. */
+static int unlink_idle(worker *w) {
+    for (worker **pp = &pool.idle; *pp; pp = &(*pp)->next) {
+        if (*pp == w) {
+            *pp = w->next;
+            pool.nidle--;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void worker_main(void *p) {
+    worker *w = p;
+    ifr_pool_config cfg;
+    ifr_pool_get_config(&cfg);
+    if (cfg.on_thread_start) cfg.on_thread_start();
+    int quit = 0;
+    for (;;) {
+        /* Run the job we were handed. */
+        if (strcmp(w->cur_name, w->name) != 0) {
+            memcpy(w->cur_name, w->name, sizeof w->cur_name);
+            ifr_thread_set_name(w->name[0] ? w->name : "ifrit-idle");
+        }
+        w->fn(w->arg);
+
+        /* Go idle, unless enough threads already are. */
+        ifr_mutex_lock(&pool.lock);
+        int64_t idle_timeout = pool.cfg.idle_timeout_ns;
+        if (pool.nidle >= pool.cfg.max_idle) {
+            ifr_mutex_unlock(&pool.lock);
+            break;
+        }
+        atomic_store(&w->word, W_IDLE);
+        w->next = pool.idle;
+        pool.idle = w;
+        pool.nidle++;
+        ifr_mutex_unlock(&pool.lock);
+
+        int64_t deadline = idle_timeout < 0 ? -1 : ifr_deadline(idle_timeout);
+        if (!ifr_spin_until(job_arrived, w, deadline)) {
+            for (;;) {
+                atomic_store(&w->parked, 1);
+                ifr_status rc = IFR_OK;
+                if (atomic_load(&w->word) == W_IDLE) rc = ifr_park(&w->word, W_IDLE, deadline);
+                atomic_store(&w->parked, 0);
+                if (atomic_load(&w->word) != W_IDLE) break;
+                if (rc == IFR_TIMEOUT) {
+                    ifr_mutex_lock(&pool.lock);
+                    int was_idle = unlink_idle(w); /* else a job or QUIT is on its way */
+                    ifr_mutex_unlock(&pool.lock);
+                    if (was_idle) quit = 1;
+                    break;
+                }
+            }
+        }
+        if (quit) break;
+        /* A submitter or trim took us off the stack: wait for its store. */
+        uint32_t s;
+        while ((s = atomic_load(&w->word)) == W_IDLE) ifr_cpu_relax();
+        if (s == W_QUIT) {
+            quit = 2;
+            break;
+        }
+    }
+    if (cfg.on_thread_exit) cfg.on_thread_exit();
+    ifr_mutex_lock(&pool.lock);
+    pool.nthreads--;
+    w->next = pool.spare;
+    pool.spare = w;
+    ifr_mutex_unlock(&pool.lock);
+    if (quit == 2) {
+        atomic_fetch_sub(&pool.quitting, 1);
+        ifr_unpark(&pool.quitting, IFR_ALL);
+    }
+}
+
+ifr_status ifr_pool_submit(ifr_thread_fn fn, void *arg, const char *name) {
+    if (!fn) return IFR_INVALID;
+    ifr_mutex_lock(&pool.lock);
+    worker *w = pool.idle;
+    worker *fresh = NULL;
+    if (w) {
+        pool.idle = w->next;
+        pool.nidle--;
+    } else {
+        pool.nthreads++;
+        fresh = pool.spare;
+        if (fresh) pool.spare = fresh->next;
+    }
+    size_t stack = pool.cfg.stack_size;
+    ifr_mutex_unlock(&pool.lock);
+
+    if (w) {
+        set_job(w, fn, arg, name);
+        atomic_store(&w->word, W_JOB);
+        if (atomic_load(&w->parked)) ifr_unpark(&w->word, IFR_ALL);
+        return IFR_OK;
+    }
+    w = fresh ? fresh : calloc(1, sizeof *w);
+    ifr_status st = IFR_NOMEM;
+    if (w) {
+        atomic_store(&w->word, W_BUSY);
+        atomic_store(&w->parked, 0);
+        set_job(w, fn, arg, name);
+        memcpy(w->cur_name, w->name, sizeof w->cur_name); /* named at start */
+        st = ifr_thread_start(worker_main, w, name, stack);
+        if (st == IFR_OK) return IFR_OK;
+    }
+    ifr_mutex_lock(&pool.lock);
+    pool.nthreads--;
+    if (w) {
+        w->next = pool.spare;
+        pool.spare = w;
+    }
+    ifr_mutex_unlock(&pool.lock);
+    return st;
+}
+
+ifr_status ifr_pool_trim(int64_t deadline_ns) {
+    ifr_mutex_lock(&pool.lock);
+    worker *list = pool.idle;
+    pool.idle = NULL;
+    unsigned k = pool.nidle;
+    pool.nidle = 0;
+    atomic_fetch_add(&pool.quitting, k);
+    ifr_mutex_unlock(&pool.lock);
+    while (list) {
+        worker *w = list;
+        list = w->next;
+        atomic_store(&w->word, W_QUIT);
+        ifr_unpark(&w->word, IFR_ALL);
+    }
+    for (;;) {
+        uint32_t q = atomic_load(&pool.quitting);
+        if (q == 0) return IFR_OK;
+        ifr_status rc = ifr_park(&pool.quitting, q, deadline_ns);
+        if (rc == IFR_TIMEOUT) return atomic_load(&pool.quitting) == 0 ? IFR_OK : IFR_TIMEOUT;
+    }
+}
+
+void ifr__pool_after_fork(void) {
+    /* The pool's threads do not exist in the child. Their records (idle or
+     * busy) are simply forgotten: a few dozen bytes each, never touched. */
+    ifr_mutex_init(&pool.lock);
+    pool.idle = NULL;
+    pool.nidle = 0;
+    pool.nthreads = 0;
+    atomic_store(&pool.quitting, 0);
+}
+
+void ifr_after_fork_child(void) {
+    ifr__park_after_fork();
+    ifr__spin_after_fork();
+    ifr__pool_after_fork();
+}
