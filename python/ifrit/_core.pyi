@@ -20,6 +20,7 @@ class _ClosedType:
     """Type of the ``CLOSED`` sentinel that ``select`` yields for a closed mailbox."""
 
 CLOSED: Final[_ClosedType]
+_MAKE: Final[object]
 
 @final
 class Event:
@@ -66,7 +67,7 @@ class ExitEvent:
 class Proc:
     """Process mechanism: state word, signal mailbox, events, start."""
 
-    def __init__(self, name: str) -> None: ...
+    def __init__(self, name: str, token: object = None) -> None: ...
     @property
     def name(self) -> str: ...
     @property
