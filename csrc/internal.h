@@ -66,10 +66,14 @@ static inline void ifr_cpu_relax(void) {
 /* A condition polled while spinning: returns non-zero when it holds. */
 typedef int (*ifr_cond_fn)(void *arg);
 
-/* Poll cond(arg) for up to the spin budget (or `deadline_ns`, if sooner),
- * if a spinning slot is free. Returns non-zero as soon as cond holds, 0 when
- * the budget ran out (or no slot was free). Never parks. */
-int ifr_spin_until(ifr_cond_fn cond, void *arg, int64_t deadline_ns);
+/* Kinds of spin, each with its own adaptive budget (spin.c). */
+enum { IFR_SPIN_WAIT = 0, IFR_SPIN_IDLE = 1, IFR_SPIN_BATON = 2, IFR_SPIN_KINDS = 3 };
+
+/* Poll cond(arg) for up to the current budget of `kind` (or `deadline_ns`,
+ * if sooner), if a spinning slot is free. Returns non-zero as soon as cond
+ * holds, 0 when the budget ran out (or no slot was free, or the kind's
+ * budget is exhausted). Never parks. */
+int ifr_spin_until(int kind, ifr_cond_fn cond, void *arg, int64_t deadline_ns);
 
 /* Reset spin/baton counters in a forked child. */
 void ifr__spin_after_fork(void);

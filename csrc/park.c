@@ -4,10 +4,8 @@
  *
  * futex: FUTEX_WAIT_PRIVATE with a relative timeout; EINTR is reported as
  *   IFR_INTERRUPTED so the binding can run Python signal handlers.
- * condvar: a table of IFR_BUCKETS mutex+condvar pairs hashed by address.
- *   The parker checks the word under the bucket lock; the waker takes the
- *   bucket lock before broadcasting, so a wake between the check and the
- *   wait cannot be lost. Condvar waits are never interrupted by signals.
+ * condvar: portable pthreads: per-address waiter lists in hashed buckets
+ *   (see below). Condvar waits are never interrupted by signals.
  * waitonaddress: Windows WaitOnAddress/WakeByAddress*.
  * Invariant for every backend: ifr_park returns IFR_OK only when woken or
  * when the word no longer equals `expected` (or spuriously); callers always
@@ -92,15 +90,29 @@ void ifr__park_after_fork(void) {}
 
 /* ===================================================================== */
 #else /* IFR_PARK_CONDVAR */
+/*
+ * condvar: a table of IFR_BUCKETS buckets hashed by address, each a mutex
+ * and a FIFO list of parked waiters. A waiter lives on the parking thread's
+ * stack with its own condition variable, so a wake-up reaches only threads
+ * parked on that very word (no thundering herd on shared buckets). The
+ * parker checks the word under the bucket lock; the waker takes the same
+ * lock, unlinks the waiters it wakes and marks them woken, so no wake-up is
+ * lost and an unlinked waiter never touches the list again.
+ */
 #include <time.h>
 
-#define IFR_BUCKETS 64
+#define IFR_BUCKETS 256
+
+typedef struct waiter {
+    struct waiter *next;
+    ifr_word *addr;
+    int woken; /* protected by the bucket lock */
+    pthread_cond_t cv;
+} waiter;
 
 typedef struct {
     pthread_mutex_t mu;
-    pthread_cond_t cv;
-    unsigned waiters; /* protected by mu */
-    char pad[64];
+    waiter *head, *tail;
 } bucket;
 
 static bucket buckets[IFR_BUCKETS];
@@ -108,23 +120,28 @@ static pthread_once_t buckets_once = PTHREAD_ONCE_INIT;
 
 static void buckets_init(void) {
     for (int i = 0; i < IFR_BUCKETS; i++) {
-        pthread_condattr_t a;
-        pthread_condattr_init(&a);
-#if !defined(__APPLE__)
-        pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-#endif
         pthread_mutex_init(&buckets[i].mu, NULL);
-        pthread_cond_init(&buckets[i].cv, &a);
-        pthread_condattr_destroy(&a);
-        buckets[i].waiters = 0;
+        buckets[i].head = buckets[i].tail = NULL;
     }
 }
 
 static bucket *bucket_of(ifr_word *word) {
-    uintptr_t a = (uintptr_t)word;
+    uint64_t a = (uint64_t)(uintptr_t)word;
     a ^= a >> 17;
-    a *= (uintptr_t)0x9E3779B97F4A7C15ull;
-    return &buckets[(a >> 7) % IFR_BUCKETS];
+    a *= 0x9E3779B97F4A7C15ull;
+    return &buckets[(a >> 40) % IFR_BUCKETS];
+}
+
+static void unlink_waiter(bucket *b, waiter *w) {
+    waiter *prev = NULL;
+    for (waiter *x = b->head; x; prev = x, x = x->next) {
+        if (x == w) {
+            if (prev) prev->next = x->next;
+            else b->head = x->next;
+            if (b->tail == x) b->tail = prev;
+            return;
+        }
+    }
 }
 
 const char *ifr_park_backend(void) { return "condvar"; }
@@ -133,45 +150,79 @@ ifr_status ifr_park(ifr_word *word, uint32_t expected, int64_t deadline_ns) {
     pthread_once(&buckets_once, buckets_init);
     bucket *b = bucket_of(word);
     ifr_status st = IFR_OK;
+    waiter w;
     pthread_mutex_lock(&b->mu);
-    if (atomic_load(word) == expected) {
-        b->waiters++;
-        if (deadline_ns < 0) {
-            pthread_cond_wait(&b->cv, &b->mu);
-        } else {
-            int r;
-#if defined(__APPLE__)
-            int64_t rel = deadline_ns - ifr_now_ns();
-            if (rel <= 0) {
-                r = ETIMEDOUT;
-            } else {
-                struct timespec ts = {(time_t)(rel / 1000000000LL), (long)(rel % 1000000000LL)};
-                r = pthread_cond_timedwait_relative_np(&b->cv, &b->mu, &ts);
-            }
-#else
-            struct timespec ts = {(time_t)(deadline_ns / 1000000000LL),
-                                  (long)(deadline_ns % 1000000000LL)};
-            r = pthread_cond_timedwait(&b->cv, &b->mu, &ts);
+    if (atomic_load(word) != expected) {
+        pthread_mutex_unlock(&b->mu);
+        return IFR_OK;
+    }
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+#if !defined(__APPLE__)
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
 #endif
-            if (r == ETIMEDOUT) st = IFR_TIMEOUT;
+    pthread_cond_init(&w.cv, &a);
+    pthread_condattr_destroy(&a);
+    w.addr = word;
+    w.woken = 0;
+    w.next = NULL;
+    if (b->tail) b->tail->next = &w;
+    else b->head = &w;
+    b->tail = &w;
+    while (!w.woken) {
+        if (deadline_ns < 0) {
+            pthread_cond_wait(&w.cv, &b->mu);
+            continue;
         }
-        b->waiters--;
+        int r;
+#if defined(__APPLE__)
+        int64_t rel = deadline_ns - ifr_now_ns();
+        if (rel <= 0) {
+            r = ETIMEDOUT;
+        } else {
+            struct timespec ts = {(time_t)(rel / 1000000000LL), (long)(rel % 1000000000LL)};
+            r = pthread_cond_timedwait_relative_np(&w.cv, &b->mu, &ts);
+        }
+#else
+        struct timespec ts = {(time_t)(deadline_ns / 1000000000LL), (long)(deadline_ns % 1000000000LL)};
+        r = pthread_cond_timedwait(&w.cv, &b->mu, &ts);
+#endif
+        if (r == ETIMEDOUT && !w.woken) {
+            unlink_waiter(b, &w);
+            st = IFR_TIMEOUT;
+            break;
+        }
     }
     pthread_mutex_unlock(&b->mu);
+    pthread_cond_destroy(&w.cv);
     return st;
 }
 
 void ifr_unpark(ifr_word *word, int n) {
-    (void)n; /* the bucket is shared: always broadcast */
     pthread_once(&buckets_once, buckets_init);
     bucket *b = bucket_of(word);
     pthread_mutex_lock(&b->mu);
-    if (b->waiters) pthread_cond_broadcast(&b->cv);
+    waiter *prev = NULL, *x = b->head;
+    while (x) {
+        waiter *next = x->next;
+        if (x->addr == word) {
+            if (prev) prev->next = next;
+            else b->head = next;
+            if (b->tail == x) b->tail = prev;
+            x->woken = 1;
+            pthread_cond_signal(&x->cv);
+            if (n > 0 && --n == 0) break;
+        } else {
+            prev = x;
+        }
+        x = next;
+    }
     pthread_mutex_unlock(&b->mu);
 }
 
 void ifr__park_after_fork(void) {
-    /* A lock held by a thread that no longer exists stays locked: start over. */
+    /* A lock held by a thread that no longer exists stays locked, and the
+     * waiters listed belonged to threads that are gone: start over. */
     buckets_init();
 }
 #endif

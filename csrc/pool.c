@@ -123,7 +123,7 @@ static void worker_main(void *p) {
         ifr_mutex_unlock(&pool.lock);
 
         int64_t deadline = idle_timeout < 0 ? -1 : ifr_deadline(idle_timeout);
-        if (!ifr_spin_until(job_arrived, w, deadline)) {
+        if (!ifr_spin_until(IFR_SPIN_IDLE, job_arrived, w, deadline)) {
             for (;;) {
                 atomic_store(&w->parked, 1);
                 ifr_status rc = IFR_OK;

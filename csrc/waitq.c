@@ -64,7 +64,7 @@ ifr_status ifr_waitq_wait(ifr_waitq *q, ifr_try_fn try_fn, void *arg, int64_t de
     if (st != IFR_EMPTY) return st;
     if (deadline_ns >= 0 && ifr_now_ns() >= deadline_ns) return IFR_TIMEOUT;
     try_state t = {try_fn, arg, IFR_EMPTY};
-    if (ifr_spin_until(try_cond, &t, deadline_ns)) return t.st;
+    if (ifr_spin_until(IFR_SPIN_WAIT, try_cond, &t, deadline_ns)) return t.st;
     for (;;) {
         uint32_t seq = atomic_load(&q->word);
         atomic_fetch_add(&q->nwait, 1);

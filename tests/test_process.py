@@ -85,9 +85,13 @@ def test_runfunc_adapter(track):
     # the adapter's run() calls the function with the same arguments (Go's RunFunc.Run)
     view = ifrit.Mailbox().signals()
     marker = []
-    rf.run(view, lambda: marker.append(1))
+
+    def my_ready():
+        marker.append(1)
+
+    rf.run(view, my_ready)
+    assert len(calls) == 2
     assert calls[1][0] is view
-    calls[1][1]()
     assert marker == [1]
 
 

@@ -59,7 +59,7 @@ ENDINGS = {
     "return-from-main": "",
     "sys.exit(0)": "sys.exit(0)",
     "exception-in-main": "raise RuntimeError('main failed')",
-    "main-thread-waiting-then-exit": "ifrit.Event().wait(timeout=0.01) if False else sys.exit(0)",
+    "signaled-but-not-waited": "for p in procs: p.signal()",
 }
 EXPECTED_RC = {"exception-in-main": 1}
 

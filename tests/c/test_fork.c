@@ -1,0 +1,163 @@
+/*
+ * test_fork.c — ifr_after_fork_child: fork() while the pool has live (idle
+ * and busy) threads; in the child, after ifr_after_fork_child(), the pool
+ * is empty and works again (a job runs and is waited for), fresh events,
+ * mailboxes and threads work; the child exits 0; the parent reaps it
+ * against a deadline and its own pool keeps working.
+ */
+#include "harness.h"
+
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#if defined(__SANITIZE_THREAD__)
+/* TSan by default kills a child that starts threads after a fork of a
+ * multi-threaded process (die_after_fork=1): this test does exactly that on
+ * purpose, as Python's os.fork() + os.register_at_fork does. */
+const char *__tsan_default_options(void);
+const char *__tsan_default_options(void) { return "die_after_fork=0"; }
+#endif
+
+typedef struct {
+    ifr_event *done;
+    int input;
+    int output;
+} job_t;
+
+static void job(void *arg)
+{
+    job_t *j = arg;
+    ifr_event *done = j->done;
+    ifr_event_retain(done);
+    j->output = j->input + 1;
+    ifr_event_set(done);
+    ifr_event_release(done);
+}
+
+static void run_pool_job(int input)
+{
+    job_t j;
+    j.done = ifr_event_new();
+    CHECK(j.done != NULL);
+    j.input = input;
+    j.output = 0;
+    CHECK_ST(ifr_pool_submit(job, &j, "fork-job"), IFR_OK);
+    CHECK_ST(ifr_event_wait(j.done, ifr_deadline(10 * T_SEC)), IFR_OK);
+    CHECK_EQ(j.output, input + 1);
+    ifr_event_release(j.done);
+}
+
+static void blocked_job(void *arg)
+{
+    /* stays busy in the parent across the fork */
+    CHECK_ST(ifr_event_wait(arg, ifr_deadline(30 * T_SEC)), IFR_OK);
+    ifr_event_release(arg);
+}
+
+static int child_main(void)
+{
+    t_current_case = "child";
+    ifr_after_fork_child();
+    unsigned threads = 99, idle = 99;
+    ifr_pool_stats(&threads, &idle);
+    CHECK_EQ(threads, 0);
+    CHECK_EQ(idle, 0);
+    for (int i = 0; i < 20; i++)
+        run_pool_job(100 + i);
+    ifr_pool_stats(&threads, &idle);
+    CHECK_CMP(threads, >=, 1);
+
+    /* fresh objects work; so does a plain thread */
+    ifr_mailbox *mb = ifr_mailbox_new(NULL);
+    CHECK(mb != NULL);
+    CHECK_ST(ifr_mailbox_put(mb, (void *)7), IFR_OK);
+    void *item;
+    CHECK_ST(ifr_mailbox_get(mb, &item, ifr_deadline(T_SEC)), IFR_OK);
+    CHECK_PTR(item, (void *)7);
+    ifr_mailbox_release(mb);
+    job_t j;
+    j.done = ifr_event_new();
+    CHECK(j.done != NULL);
+    j.input = 5;
+    CHECK_ST(ifr_thread_start(job, &j, "fork-thread", 0), IFR_OK);
+    CHECK_ST(ifr_event_wait(j.done, ifr_deadline(10 * T_SEC)), IFR_OK);
+    CHECK_EQ(j.output, 6);
+    ifr_event_release(j.done);
+    CHECK_ST(ifr_pool_trim(ifr_deadline(10 * T_SEC)), IFR_OK);
+    return 0;
+}
+
+static void reap(pid_t pid, int64_t timeout_ms)
+{
+    int64_t dl = t_now() + timeout_ms * T_MS;
+    int status = 0;
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            break;
+        CHECK_MSG(r == 0, "waitpid: %s", strerror(errno));
+        if (t_now() > dl) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            CHECK_MSG(0, "the child did not exit within %lld ms (hang after fork?)",
+                      (long long)timeout_ms);
+        }
+        t_sleep_ms(2);
+    }
+    CHECK_MSG(WIFEXITED(status), "the child died by signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : -1);
+    CHECK_MSG(WEXITSTATUS(status) == 0, "the child exited with %d", WEXITSTATUS(status));
+}
+
+static void fork_with_pool_threads(void)
+{
+    /* live pool threads in the parent: two idle, one busy */
+    run_pool_job(1);
+    run_pool_job(2);
+    ifr_event *gate = ifr_event_new();
+    CHECK(gate != NULL);
+    ifr_event_retain(gate);
+    CHECK_ST(ifr_pool_submit(blocked_job, gate, "busy"), IFR_OK);
+    unsigned threads, idle;
+    ifr_pool_stats(&threads, &idle);
+    CHECK_CMP(threads, >=, 1);
+
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    CHECK_MSG(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0)
+        _exit(child_main()); /* _exit: the parent's objects are not the child's to free */
+    reap(pid, 60000);
+
+    /* the parent is untouched */
+    ifr_event_set(gate);
+    ifr_event_release(gate);
+    run_pool_job(3);
+    CHECK_ST(ifr_pool_trim(ifr_deadline(10 * T_SEC)), IFR_OK);
+}
+
+static void fork_twice(void)
+{
+    /* a child that forks again (after_fork_child on a reset pool) */
+    run_pool_job(1);
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    CHECK_MSG(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        t_current_case = "child";
+        ifr_after_fork_child();
+        run_pool_job(10);
+        pid_t pid2 = fork();
+        CHECK_MSG(pid2 >= 0, "fork: %s", strerror(errno));
+        if (pid2 == 0)
+            _exit(child_main());
+        reap(pid2, 30000);
+        run_pool_job(11);
+        _exit(0);
+    }
+    reap(pid, 60000);
+    run_pool_job(2);
+}
+
+T_MAIN(T_CASE(fork_with_pool_threads), T_CASE(fork_twice))
