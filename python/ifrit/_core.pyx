@@ -232,11 +232,12 @@ cdef class Event:
 
     def wait(self, timeout=None):
         """Block until set; raise TimeoutError after ``timeout`` seconds."""
+        cdef int64_t deadline = _deadline(timeout)
         if ifr_event_is_set(self._ev):
             return None
         cdef _ev_ctx c
         c.ev = self._ev
-        if _block(_ev_wait, &c, _deadline(timeout)) == IFR_TIMEOUT:
+        if _block(_ev_wait, &c, deadline) == IFR_TIMEOUT:
             raise TimeoutError(f"event not set within {_fmt_timeout(timeout)}")
         return None
 
@@ -260,12 +261,13 @@ cdef int _mb_get(void *c, int64_t d) noexcept nogil:
 cdef int _take(ifr_mailbox *mb, object timeout, void **item) except -100:
     """Take one item from a mailbox, blocking; returns IFR_OK or IFR_CLOSED."""
     cdef _mb_ctx c
+    cdef int64_t deadline = _deadline(timeout)
     cdef int st = ifr_mailbox_poll(mb, item)
     if st != IFR_EMPTY:
         return st
     c.mb = mb
     c.item = NULL
-    st = _block(_mb_get, &c, _deadline(timeout))
+    st = _block(_mb_get, &c, deadline)
     if st == IFR_TIMEOUT:
         raise TimeoutError(f"nothing received within {_fmt_timeout(timeout)}")
     item[0] = c.item
@@ -407,11 +409,12 @@ cdef int _proc_wait(void *c, int64_t d) noexcept nogil:
 
 cdef int _wait_state(Proc proc, uint32_t mask, object timeout) except -100:
     cdef _proc_ctx c
+    cdef int64_t deadline = _deadline(timeout)
     if ifr_proc_state(proc._p) & mask:
         return IFR_OK
     c.p = proc._p
     c.mask = mask
-    return _block(_proc_wait, &c, _deadline(timeout))
+    return _block(_proc_wait, &c, deadline)
 
 
 @cython.final
