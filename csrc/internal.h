@@ -117,5 +117,10 @@ ifr_waitq *ifr__mailbox_q(ifr_mailbox *mb);
 ifr_waitq *ifr__proc_q(ifr_proc *p);
 ifr_status ifr__mailbox_try_take(ifr_mailbox *mb, void **item);
 void ifr__mailbox_dispose(ifr_mailbox *mb, void *item);
+ifr_waitq *ifr__sigsub_q(ifr_sigsub *sub);
+/* IFR_OK (one signal taken into *signo), IFR_EMPTY, or IFR_CLOSED. */
+ifr_status ifr__sigsub_try_take(ifr_sigsub *sub, int *signo);
+/* Reset the sigbridge in a forked child (sigbridge.c). */
+void ifr__sigbridge_after_fork(void);
 
 #endif /* IFR_INTERNAL_H */

@@ -238,4 +238,5 @@ void ifr_after_fork_child(void) {
     ifr__park_after_fork();
     ifr__spin_after_fork();
     ifr__pool_after_fork();
+    ifr__sigbridge_after_fork();
 }

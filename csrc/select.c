@@ -18,6 +18,7 @@ static ifr_waitq *queue_of(const ifr_waitable *w) {
     case IFR_W_MAILBOX: return ifr__mailbox_q((ifr_mailbox *)w->obj);
     case IFR_W_PROC_READY:
     case IFR_W_PROC_EXIT: return ifr__proc_q((ifr_proc *)w->obj);
+    case IFR_W_SIGSUB: return ifr__sigsub_q((ifr_sigsub *)w->obj);
     default: return NULL;
     }
 }
@@ -57,6 +58,14 @@ static int check_all(void *p) {
             a->out->item = NULL;
             a->out->closed = 0;
             break;
+        case IFR_W_SIGSUB: {
+            int signo = 0;
+            ifr_status st = ifr__sigsub_try_take((ifr_sigsub *)w->obj, &signo);
+            if (st == IFR_EMPTY) continue;
+            a->out->item = (void *)(intptr_t)signo;
+            a->out->closed = st == IFR_CLOSED;
+            break;
+        }
         default: continue;
         }
         a->out->index = i;

@@ -263,7 +263,10 @@ typedef enum ifr_wkind {
     IFR_W_EVENT = 1,      /* obj: ifr_event*;  fires when set              */
     IFR_W_MAILBOX = 2,    /* obj: ifr_mailbox*; fires with an item or closed */
     IFR_W_PROC_READY = 3, /* obj: ifr_proc*;   fires when ready             */
-    IFR_W_PROC_EXIT = 4   /* obj: ifr_proc*;   fires when exited            */
+    IFR_W_PROC_EXIT = 4,  /* obj: ifr_proc*;   fires when exited            */
+    IFR_W_SIGSUB = 5      /* obj: ifr_sigsub*; takes one pending OS signal:
+                           * item = (void *)(intptr_t)signo; closed = 1 when
+                           * the subscriber is closed with none pending     */
 } ifr_wkind;
 
 typedef struct ifr_waitable {
@@ -274,11 +277,11 @@ typedef struct ifr_waitable {
 typedef struct ifr_selected {
     size_t index; /* which waitable fired (lowest index among those ready) */
     void *item;   /* IFR_W_MAILBOX: the item taken (caller owns it)       */
-    int closed;   /* IFR_W_MAILBOX: 1 if it fired because closed and empty */
+    int closed;   /* IFR_W_MAILBOX/SIGSUB: 1 if it fired because closed and empty */
 } ifr_selected;
 
 /* Block until at least one waitable fires; report the lowest-index one in
- * *out. A mailbox that fires has its item taken (only that one). IFR_OK,
+ * *out. A mailbox or sigsub that fires has its item taken (only that one). IFR_OK,
  * IFR_TIMEOUT, IFR_INTERRUPTED, IFR_INVALID (n == 0, unknown kind, NULL
  * obj), IFR_NOMEM. Waitables may repeat. Any thread. */
 ifr_status ifr_select(const ifr_waitable *ws, size_t n, int64_t deadline_ns,
@@ -333,12 +336,100 @@ void ifr_pool_stats(unsigned *threads, unsigned *idle);
 ifr_status ifr_pool_trim(int64_t deadline_ns);
 
 /* ------------------------------------------------------------------------ */
+/* Sigbridge: OS signals delivered to subscribers                            */
+/* ------------------------------------------------------------------------ */
+/*
+ * The sigbridge is the only code of the core that runs inside a signal
+ * handler. A subscriber (`ifr_sigsub`) asks for some OS signals; while at
+ * least one subscriber wants signal S, the core's handler is installed for S
+ * (sigaction, SA_ONSTACK, no SA_RESTART, nothing extra blocked) and every
+ * delivery of S is counted for EVERY subscriber of S. When the last
+ * subscriber of S leaves, the exact `struct sigaction` that was in place
+ * before the first one came is restored (Python's own SIGINT handler
+ * included). Subscribed signals are not passed on to the previous handler.
+ *
+ * The handler is async-signal-safe: it only does atomic increments, a raw
+ * futex wake (futex backend) and a one-byte write to a non-blocking pipe. It
+ * never allocates, locks, or touches Python. Wake-ups that need a lock (the
+ * condvar backend, and any thread blocked in ifr_select on a subscriber) are
+ * done by a dispatcher thread the core starts on the first subscription and
+ * keeps for the life of the process (it blocks every signal and waits in
+ * read(2) on the pipe).
+ *
+ * Counting: each subscriber keeps one pending counter per signal; each
+ * delivery adds one, each take removes one. Nothing the handler saw is ever
+ * lost. The only coalescing is the kernel's: a standard signal sent again
+ * while it is still pending (not yet handled) is delivered once.
+ * Takes return the pending signal with the LOWEST number first (there is no
+ * order between different signals).
+ *
+ * Windows (best effort): SIGINT and SIGTERM only, through signal(); the
+ * handler re-arms itself and wakes waiters directly.
+ */
+
+typedef struct ifr_sigsub ifr_sigsub;
+
+/* Largest signal number + 1 the sigbridge handles (1 .. IFR_SIG_MAX-1). */
+#define IFR_SIG_MAX 65
+/* At most this many subscribers per signal at once. */
+#define IFR_SIGSUB_SLOTS 64
+
+/* A new subscriber with no signals. NULL when out of memory. Any thread;
+ * never blocks for long. */
+ifr_sigsub *ifr_sigsub_new(void);
+
+/* Unsubscribe (as ifr_sigsub_close) and free. No thread may be waiting or
+ * selecting on `sub`, and none may use it afterwards. NULL is a no-op. */
+void ifr_sigsub_free(ifr_sigsub *sub);
+
+/* Subscribe `sub` to OS signal `signo`. On return the handler is installed
+ * and every later delivery of `signo` is counted for `sub`. Subscribing
+ * twice to one signal is a no-op. The first subscriber of a signal saves
+ * the signal's current sigaction for the restore.
+ * IFR_OK; IFR_INVALID (signo out of 1..IFR_SIG_MAX-1, SIGKILL, SIGSTOP, or a
+ * signal the OS refuses; Windows: anything but SIGINT/SIGTERM); IFR_CLOSED
+ * (sub was closed); IFR_NOMEM (IFR_SIGSUB_SLOTS subscribers already have
+ * this signal); IFR_OSERROR (the dispatcher pipe or thread could not be
+ * made). Never blocks for long (takes the sigbridge lock). Any thread; not
+ * async-signal-safe. */
+ifr_status ifr_sigsub_add(ifr_sigsub *sub, int signo);
+
+/* Unsubscribe from every signal; restore a signal's previous sigaction when
+ * `sub` was its last subscriber. Signals already counted stay pending and can
+ * still be taken; once none is left, takes return IFR_CLOSED. Wakes waiters.
+ * Idempotent. Waits (spinning) for handler invocations that are reading the
+ * subscriber on other threads to finish, which takes a few instructions.
+ * Any thread; not async-signal-safe. */
+void ifr_sigsub_close(ifr_sigsub *sub);
+
+/* Take one pending signal into *signo (lowest number first). Blocks until
+ * one is pending. IFR_OK, IFR_CLOSED (closed and nothing pending),
+ * IFR_TIMEOUT, IFR_INTERRUPTED. Any thread. */
+ifr_status ifr_sigsub_wait(ifr_sigsub *sub, int *signo, int64_t deadline_ns);
+
+/* Non-blocking take: IFR_OK, IFR_EMPTY, or IFR_CLOSED (closed, none left). */
+ifr_status ifr_sigsub_poll(ifr_sigsub *sub, int *signo);
+
+/* Total number of pending (counted, not yet taken) signals. Never blocks. */
+size_t ifr_sigsub_pending(ifr_sigsub *sub);
+
+/* 1 once ifr_sigsub_close was called. Never blocks. */
+int ifr_sigsub_is_closed(ifr_sigsub *sub);
+
+/* Number of subscribers of `signo` (0 when out of range). Takes the lock
+ * briefly. For tests and diagnostics. */
+int ifr_sigbridge_subscribers(int signo);
+
+/* ------------------------------------------------------------------------ */
 /* Fork                                                                      */
 /* ------------------------------------------------------------------------ */
 
 /* Call in the child right after fork(), before any other ifr_ call: resets
  * the pool (its threads do not exist in the child) and re-initialises the
- * core's global locks. Handles made before the fork must not be waited on
+ * core's global locks. The sigbridge drops every subscription inherited
+ * from the parent: each signal's saved sigaction is restored and every
+ * ifr_sigsub becomes closed (its pending signals can still be taken); new
+ * subscriptions in the child work as usual (with a new dispatcher). Handles made before the fork must not be waited on
  * in the child. Only the single thread of the child may run meanwhile. */
 void ifr_after_fork_child(void);
 

@@ -3,6 +3,7 @@
 Map of the package (dependencies point down):
 
     ifrit (this module)   Runner, RunFunc, Process, background, invoke, errors
+    ifrit.restart, ifrit.sigmon, ifrit.proxy   restarts, OS signals (run), signal forwarding
     ifrit.testing         helpers for tests: invoke, interrupt, kill, FakeRunner, SignalRecorder
     ifrit._process        the Python side of processes: runner resolution, names, await, invoke
     ifrit._core           the one native boundary (Cython): Event, Mailbox, Signals, select,
@@ -26,6 +27,7 @@ from ifrit._process import (
     background,
     invoke,
 )
+from ifrit._run import run
 from ifrit._version import __version__
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "__version__",
     "background",
     "invoke",
+    "run",
     "select",
 ]
 

@@ -1,5 +1,5 @@
 # Layouts of the extension types of ifrit._core (behaviour in _core.pyx).
-from ifrit._libifr cimport ifr_event, ifr_mailbox, ifr_proc
+from ifrit._libifr cimport ifr_event, ifr_mailbox, ifr_proc, ifr_sigsub
 
 
 cdef class Event:
@@ -40,3 +40,8 @@ cdef class Proc:
     cdef bint _cb_fired
     cdef object __weakref__
     cdef int _finish(self, object error) except -1
+
+
+cdef class SigSub:
+    cdef ifr_sigsub *_s
+    cdef tuple _signals

@@ -691,10 +691,13 @@ def select(*waitables, timeout=None):
             elif isinstance(w, ExitEvent):
                 ws[i].kind = IFR_W_PROC_EXIT
                 ws[i].obj = (<ExitEvent>w)._proc._p
+            elif isinstance(w, SigSub):
+                ws[i].kind = IFR_W_SIGSUB
+                ws[i].obj = (<SigSub>w)._s
             else:
                 raise TypeError(
                     f"select() argument {i} is not waitable: {type(w).__name__} (expected "
-                    "Signals, Mailbox, Event, process.ready_event or process.exit_event)")
+                    "Signals, Mailbox, Event, SigSub, process.ready_event or process.exit_event)")
         c.ws = ws
         c.n = n
         st = ifr_select(ws, n, 0, &c.out)          # no waiting if one already fired
@@ -718,7 +721,119 @@ def select(*waitables, timeout=None):
         return c.out.index, _steal(c.out.item)
     if isinstance(w, ExitEvent):
         return c.out.index, (<ExitEvent>w)._proc._error
+    if isinstance(w, SigSub):
+        if c.out.closed:
+            return c.out.index, CLOSED
+        return c.out.index, _sig_value(<intptr_t>c.out.item)
     return c.out.index, None
+
+
+# ---------------------------------------------------------------------------
+# OS signals: a subscription to the C core's sigbridge
+# ---------------------------------------------------------------------------
+
+cdef struct _sub_ctx:
+    ifr_sigsub *s
+    int signo
+
+cdef int _sub_wait(void *c, int64_t d) noexcept nogil:
+    cdef _sub_ctx *x = <_sub_ctx *>c
+    return ifr_sigsub_wait(x.s, &x.signo, d)
+
+
+@cython.final
+cdef class SigSub:
+    """A subscription to OS signals, usable in ``select`` (value: the signal).
+
+    ``SigSub(*signals)`` installs the C core's handler for each signal (any
+    thread may do this; the handler needs no GIL) and counts every delivery
+    from then on. Several subscriptions to one signal each see every
+    delivery. ``close()`` unsubscribes; when the last subscription of a
+    signal goes, the handler that was there before (Python's own included)
+    is restored exactly. Pending signals can still be taken after close; then
+    ``get`` raises :class:`Closed`, ``poll`` returns None and ``select``
+    yields ``CLOSED``. Signals pending at once come out lowest number first.
+    """
+
+    def __cinit__(self, *signals):
+        self._s = ifr_sigsub_new()
+        if self._s == NULL:
+            raise MemoryError("cannot allocate a signal subscription")
+        self._signals = ()
+
+    def __init__(self, *signals):
+        cdef int st
+        cdef list done = []
+        for sig in signals:
+            _check_signal(sig)
+            st = ifr_sigsub_add(self._s, <int>sig)
+            if st != IFR_OK:
+                ifr_sigsub_close(self._s)
+                if st == IFR_INVALID:
+                    raise ValueError(f"cannot handle OS signal {sig!r}")
+                _raise_status(st, f"cannot subscribe to OS signal {sig!r}")
+            v = _sig_value(<intptr_t>sig)
+            if v not in done:
+                done.append(v)
+        self._signals = tuple(done)
+
+    def __dealloc__(self):
+        ifr_sigsub_free(self._s)
+
+    @property
+    def signals(self):
+        """The signals subscribed to (in the order given, without repeats)."""
+        return self._signals
+
+    def close(self):
+        """Unsubscribe and restore the previous handlers where this was the last
+        subscription. Idempotent."""
+        with nogil:
+            ifr_sigsub_close(self._s)
+
+    @property
+    def closed(self):
+        return ifr_sigsub_is_closed(self._s) != 0
+
+    def poll(self):
+        """Take one pending signal, or return None at once."""
+        cdef int signo = 0
+        if ifr_sigsub_poll(self._s, &signo) == IFR_OK:
+            return _sig_value(signo)
+        return None
+
+    def get(self, timeout=None):
+        """Block until a signal is delivered and take it; Closed once closed and empty."""
+        cdef _sub_ctx c
+        c.s = self._s
+        c.signo = 0
+        cdef int st = ifr_sigsub_poll(self._s, &c.signo)
+        if st == IFR_EMPTY:
+            st = _block(_sub_wait, &c, _deadline(timeout))
+        if st == IFR_TIMEOUT:
+            raise TimeoutError(f"no signal within {_fmt_timeout(timeout)}")
+        if st == IFR_CLOSED:
+            raise Closed("the signal subscription is closed")
+        return _sig_value(c.signo)
+
+    def __len__(self):
+        return ifr_sigsub_pending(self._s)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        names = ", ".join(getattr(s, "name", str(s)) for s in self._signals)
+        state = "closed" if self.closed else "open"
+        return f"<ifrit SigSub [{names}] {state}, {len(self)} pending>"
+
+
+def _sigbridge_subscribers(signo):
+    """How many subscriptions the C core holds for ``signo`` (for tests)."""
+    return ifr_sigbridge_subscribers(signo)
 
 
 # ---------------------------------------------------------------------------
@@ -733,12 +848,14 @@ cdef void _on_thread_start() noexcept nogil:
 
 
 cdef void _on_thread_exit() noexcept nogil:
-    cdef PyGILState_STATE st
     if ifrit_is_finalizing():
         return      # never touch the interpreter while it shuts down
-    st = PyGILState_Ensure()
-    PyGILState_Release(st)                  # back to the count of _on_thread_start
-    PyGILState_Release(PyGILState_UNLOCKED) # drop the thread state, release the GIL
+    # Take the GIL on this thread's state (its count goes from 1 to 2), then
+    # undo both counts: the first release keeps the GIL, the last one deletes
+    # the thread state and releases the GIL.
+    PyGILState_Ensure()
+    PyGILState_Release(PyGILState_LOCKED)
+    PyGILState_Release(PyGILState_UNLOCKED)
 
 
 cdef void _configure_pool() noexcept:

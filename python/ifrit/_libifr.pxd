@@ -72,6 +72,7 @@ cdef extern from "ifr.h" nogil:
         IFR_W_MAILBOX
         IFR_W_PROC_READY
         IFR_W_PROC_EXIT
+        IFR_W_SIGSUB
     ctypedef struct ifr_waitable:
         int kind
         void *obj
@@ -94,5 +95,19 @@ cdef extern from "ifr.h" nogil:
     ifr_status ifr_pool_submit(ifr_thread_fn fn, void *arg, const char *name)
     void ifr_pool_stats(unsigned *threads, unsigned *idle)
     ifr_status ifr_pool_trim(int64_t deadline_ns)
+
+    ctypedef struct ifr_sigsub:
+        pass
+    int IFR_SIG_MAX
+    int IFR_SIGSUB_SLOTS
+    ifr_sigsub *ifr_sigsub_new()
+    void ifr_sigsub_free(ifr_sigsub *sub)
+    ifr_status ifr_sigsub_add(ifr_sigsub *sub, int signo)
+    void ifr_sigsub_close(ifr_sigsub *sub)
+    ifr_status ifr_sigsub_wait(ifr_sigsub *sub, int *signo, int64_t deadline_ns)
+    ifr_status ifr_sigsub_poll(ifr_sigsub *sub, int *signo)
+    size_t ifr_sigsub_pending(ifr_sigsub *sub)
+    int ifr_sigsub_is_closed(ifr_sigsub *sub)
+    int ifr_sigbridge_subscribers(int signo)
 
     void ifr_after_fork_child()

@@ -142,6 +142,21 @@ static inline void t_sleep_ms(int64_t ms) { t_sleep_ns(ms * T_MS); }
         }                                                                   \
     } while (0)
 
+/* Blocking calls re-check their condition when the deadline passes, so a
+ * lost wake-up shows up as a wait that lasted until its (long) deadline,
+ * not as a failure. Waits that another thread satisfies promptly are
+ * therefore also timed: CHECK_PROMPT(t0, what) fails when more than
+ * T_PROMPT_NS passed since t0 (far below the 20-30 s deadlines used). */
+#define T_PROMPT_NS (5 * T_SEC)
+#define CHECK_PROMPT(t0, what)                                              \
+    do {                                                                    \
+        int64_t t_d_ = t_now() - (t0);                                      \
+        if (t_d_ > T_PROMPT_NS)                                             \
+            t_fail(__FILE__, __LINE__,                                      \
+                   "%s took %lld ms: a lost wake-up, masked by the deadline?", \
+                   what, (long long)(t_d_ / T_MS));                         \
+    } while (0)
+
 static inline void *t_xmalloc(size_t n)
 {
     void *p = calloc(1, n);

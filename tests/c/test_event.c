@@ -78,7 +78,9 @@ static void waiter(void *p)
     waiter_arg *a = p;
     waiters_ctx *c = a->c;
     atomic_fetch_add(&c->arrived, 1);
+    int64_t t0 = t_now();
     c->status[a->idx] = ifr_event_wait(c->ev, ifr_deadline(c->timeout_ns));
+    CHECK_PROMPT(t0, "ifr_event_wait woken by set");
     if (c->status[a->idx] == IFR_OK)
         c->seen[a->idx] = c->payload;
 }
@@ -186,7 +188,9 @@ static void churn(void)
     t_thread *t = t_spawn(churn_setter, c);
     for (int i = 0; i < CHURN; i++) {
         ifr_event *ev = c->evs[i];
-        CHECK_ST(ifr_event_wait(ev, ifr_deadline(10 * T_SEC)), IFR_OK);
+        int64_t t0 = t_now();
+        CHECK_ST(ifr_event_wait(ev, ifr_deadline(20 * T_SEC)), IFR_OK);
+        CHECK_PROMPT(t0, "ifr_event_wait");
         ifr_event_release(ev);
     }
     t_join(t, 20000);

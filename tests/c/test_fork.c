@@ -160,4 +160,87 @@ static void fork_twice(void)
     run_pool_job(2);
 }
 
-T_MAIN(T_CASE(fork_with_pool_threads), T_CASE(fork_twice))
+/* Fork while other threads are busy in the core (parking, waking, taking
+ * the pool lock): the child must not inherit a lock held by a thread that
+ * does not exist in it. */
+typedef struct {
+    ifr_mailbox *a, *b;
+    atomic_int stop;
+    atomic_int rounds;
+} load_ctx;
+
+static void load_echo(void *arg)
+{
+    load_ctx *c = arg;
+    while (!atomic_load(&c->stop)) {
+        void *item;
+        int st = ifr_mailbox_get(c->a, &item, ifr_deadline(2 * T_MS));
+        if (st == IFR_OK)
+            CHECK_ST(ifr_mailbox_put(c->b, item), IFR_OK);
+        else
+            CHECK_ST(st, IFR_TIMEOUT);
+    }
+}
+
+static void load_ping(void *arg)
+{
+    load_ctx *c = arg;
+    while (!atomic_load(&c->stop)) {
+        CHECK_ST(ifr_mailbox_put(c->a, (void *)1), IFR_OK);
+        void *item;
+        int st;
+        while ((st = ifr_mailbox_get(c->b, &item, ifr_deadline(2 * T_MS))) == IFR_TIMEOUT &&
+               !atomic_load(&c->stop)) {
+        }
+        if (st == IFR_OK)
+            atomic_fetch_add(&c->rounds, 1);
+        else
+            CHECK_ST(st, IFR_TIMEOUT);
+    }
+}
+
+static void noop_job(void *arg) { atomic_fetch_add((atomic_int *)arg, 1); }
+
+static void load_submit(void *arg)
+{
+    load_ctx *c = arg;
+    atomic_int ran;
+    atomic_init(&ran, 0);
+    int submitted = 0;
+    while (!atomic_load(&c->stop)) {
+        CHECK_ST(ifr_pool_submit(noop_job, &ran, "load"), IFR_OK);
+        submitted++;
+        if (submitted % 16 == 0)
+            t_sleep_ns(100000);
+    }
+    WAIT_UNTIL(atomic_load(&ran) == submitted, 10000, "the load's pool jobs finish");
+}
+
+static void fork_under_load(void)
+{
+    load_ctx c;
+    c.a = ifr_mailbox_new(NULL);
+    c.b = ifr_mailbox_new(NULL);
+    CHECK(c.a && c.b);
+    atomic_init(&c.stop, 0);
+    atomic_init(&c.rounds, 0);
+    t_thread *ts[3] = {t_spawn(load_echo, &c), t_spawn(load_ping, &c), t_spawn(load_submit, &c)};
+    WAIT_UNTIL(atomic_load(&c.rounds) > 10, 10000, "the load runs");
+    for (int k = 0; k < 10; k++) {
+        fflush(stdout);
+        fflush(stderr);
+        pid_t pid = fork();
+        CHECK_MSG(pid >= 0, "fork: %s", strerror(errno));
+        if (pid == 0)
+            _exit(child_main());
+        reap(pid, 60000);
+    }
+    atomic_store(&c.stop, 1);
+    for (int i = 0; i < 3; i++)
+        t_join(ts[i], 30000);
+    ifr_mailbox_release(c.a);
+    ifr_mailbox_release(c.b);
+    CHECK_ST(ifr_pool_trim(ifr_deadline(10 * T_SEC)), IFR_OK);
+}
+
+T_MAIN(T_CASE(fork_with_pool_threads), T_CASE(fork_twice), T_CASE(fork_under_load))

@@ -127,7 +127,9 @@ static void getter(void *p)
 {
     getter_ctx *g = p;
     atomic_store(&g->started, 1);
-    g->status = ifr_mailbox_get(g->mb, &g->item, ifr_deadline(10 * T_SEC));
+    int64_t t0 = t_now();
+    g->status = ifr_mailbox_get(g->mb, &g->item, ifr_deadline(20 * T_SEC));
+    CHECK_PROMPT(t0, "a blocked ifr_mailbox_get");
 }
 
 static void blocking_get(void)
@@ -381,7 +383,9 @@ static void consumer(void *p)
         void *item = NULL;
         int st;
         if (a->idx % 2 == 0) {
+            int64_t t0 = t_now();
             st = ifr_mailbox_get(c->mb, &item, ifr_deadline(30 * T_SEC));
+            CHECK_PROMPT(t0, "ifr_mailbox_get under contention");
         } else {
             /* short deadlines: a getter that times out must not lose an item */
             st = ifr_mailbox_get(c->mb, &item, ifr_deadline(200 * 1000));
@@ -461,7 +465,9 @@ static void pp_echo(void *p)
     pp_ctx *c = p;
     for (int i = 0; i < PP_ROUNDS; i++) {
         void *item;
+        int64_t t0 = t_now();
         CHECK_ST(ifr_mailbox_get(c->to_b, &item, ifr_deadline(30 * T_SEC)), IFR_OK);
+        CHECK_PROMPT(t0, "ping-pong get");
         CHECK_EQ(P2I(item), i);
         CHECK_ST(ifr_mailbox_put(c->to_a, I2P(i + 1)), IFR_OK);
     }
@@ -477,7 +483,9 @@ static void ping_pong(void)
     for (int i = 0; i < PP_ROUNDS; i++) {
         CHECK_ST(ifr_mailbox_put(c.to_b, I2P(i)), IFR_OK);
         void *item;
+        int64_t t0 = t_now();
         CHECK_ST(ifr_mailbox_get(c.to_a, &item, ifr_deadline(30 * T_SEC)), IFR_OK);
+        CHECK_PROMPT(t0, "ping-pong get");
         CHECK_EQ(P2I(item), i + 1);
     }
     t_join(t, 30000);

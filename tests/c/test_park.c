@@ -206,23 +206,26 @@ static void wake_one_at_a_time(void)
 }
 
 /* ---- many words, each woken on its own ---------------------------------- */
-/* Waiters on 64 different words (adjacent, and spread in memory, so the
- * condvar backend's buckets collide). Each word is woken alone, with n = 1,
- * in shuffled order, and its waiter must wake: a wake consumed by a waiter
- * of another word in the same bucket would leave it parked forever. */
+/* Waiters on 128 different words (adjacent, and spread in memory, so the
+ * condvar backend's hashed buckets collide). Each word is woken alone, with
+ * n = 1, and its waiter must wake: a wake consumed by a waiter of another
+ * word in the same bucket would leave it parked (park reports a timeout).
+ * Round 0 wakes in reverse arrival order (so within a bucket the waiter
+ * parked first is never the one meant), round 1 in a shuffled order. */
 
-enum { NWORDS = 64 };
+enum { NWORDS = 128 };
 
 typedef struct {
     ifr_word *word;
     atomic_int *arrived;
+    atomic_int order; /* arrival rank */
     atomic_int done;
 } word_arg;
 
 static void word_waiter(void *p)
 {
     word_arg *a = p;
-    atomic_fetch_add(a->arrived, 1);
+    atomic_store(&a->order, atomic_fetch_add(a->arrived, 1));
     int64_t dl = ifr_deadline(20 * T_SEC);
     while (t_load(a->word) == 0) {
         int st = ifr_park(a->word, 0, dl);
@@ -231,7 +234,7 @@ static void word_waiter(void *p)
     atomic_store(&a->done, 1);
 }
 
-static void many_words(void)
+static void many_words_round(int round)
 {
     ifr_word *words = t_xmalloc(sizeof(ifr_word) * NWORDS * 64);
     atomic_int arrived;
@@ -243,19 +246,24 @@ static void many_words(void)
         args[i].word = i < NWORDS / 2 ? &words[i] : &words[(size_t)i * 64];
         args[i].arrived = &arrived;
         atomic_init(&args[i].done, 0);
+        atomic_init(&args[i].order, -1);
         ts[i] = t_spawn(word_waiter, &args[i]);
     }
     WAIT_UNTIL(atomic_load(&arrived) == NWORDS, 10000, "all word waiters started");
-    t_sleep_ms(30);
+    for (int i = 0; i < NWORDS; i++)
+        WAIT_UNTIL(atomic_load(&args[i].order) >= 0, 10000, "arrival ranks recorded");
+    t_sleep_ms(50);
     int order[NWORDS];
     for (int i = 0; i < NWORDS; i++)
-        order[i] = i;
-    uint32_t seed = 12345;
-    for (int i = NWORDS - 1; i > 0; i--) {
-        int j = (int)(t_rand(&seed) % (uint32_t)(i + 1));
-        int tmp = order[i];
-        order[i] = order[j];
-        order[j] = tmp;
+        order[NWORDS - 1 - atomic_load(&args[i].order)] = i; /* latest arrival first */
+    if (round == 1) {
+        uint32_t seed = 12345;
+        for (int i = NWORDS - 1; i > 0; i--) {
+            int j = (int)(t_rand(&seed) % (uint32_t)(i + 1));
+            int tmp = order[i];
+            order[i] = order[j];
+            order[j] = tmp;
+        }
     }
     for (int k = 0; k < NWORDS; k++) {
         int i = order[k];
@@ -267,6 +275,12 @@ static void many_words(void)
         t_join(ts[i], 10000);
     free(args);
     free(words);
+}
+
+static void many_words(void)
+{
+    many_words_round(0);
+    many_words_round(1);
 }
 
 /* ---- ping-pong ------------------------------------------------------------ */

@@ -196,7 +196,9 @@ static void pv_observer(void *arg)
 {
     pv_ctx *c = arg;
     if (c->use_wait) {
-        CHECK_ST(ifr_proc_wait(c->p, IFR_PROC_EXITED, ifr_deadline(10 * T_SEC)), IFR_OK);
+        int64_t t0 = t_now();
+        CHECK_ST(ifr_proc_wait(c->p, IFR_PROC_EXITED, ifr_deadline(20 * T_SEC)), IFR_OK);
+        CHECK_PROMPT(t0, "ifr_proc_wait for EXITED");
     } else {
         int64_t dl = t_now() + 10 * T_SEC;
         while (!(ifr_proc_state(c->p) & IFR_PROC_EXITED)) /* acquire load */
@@ -296,10 +298,14 @@ static void sig_reader(void *arg)
     atomic_store(&c->started, 1);
     void *item;
     for (int i = 0; i < 3; i++) {
-        CHECK_ST(ifr_mailbox_get(sigs, &item, ifr_deadline(10 * T_SEC)), IFR_OK);
+        int64_t t0 = t_now();
+        CHECK_ST(ifr_mailbox_get(sigs, &item, ifr_deadline(20 * T_SEC)), IFR_OK);
+        CHECK_PROMPT(t0, "signal get");
         c->got[i] = (int)P2I(item);
     }
-    c->final_status = ifr_mailbox_get(sigs, &item, ifr_deadline(10 * T_SEC));
+    int64_t t0 = t_now();
+    c->final_status = ifr_mailbox_get(sigs, &item, ifr_deadline(20 * T_SEC));
+    CHECK_PROMPT(t0, "signal get woken by exit");
 }
 
 static void signals_across_threads(void)
@@ -376,7 +382,10 @@ static void proc_waiter(void *arg)
 {
     pw_ctx *c = arg;
     atomic_fetch_add(&c->started, 1);
+    int64_t t0 = t_now();
     c->status = ifr_proc_wait(c->p, c->mask, ifr_deadline(c->timeout_ns));
+    if (c->timeout_ns < 0 || c->timeout_ns > T_PROMPT_NS)
+        CHECK_PROMPT(t0, "ifr_proc_wait woken by another thread");
     c->state_after = ifr_proc_state(c->p);
 }
 
@@ -770,7 +779,9 @@ static void many_procs_one_mailbox(void)
     unsigned char *got = t_xmalloc(2 * NPROCS);
     for (int n = 0; n < expected; n++) {
         void *item;
+        int64_t t0 = t_now();
         CHECK_ST(ifr_mailbox_get(mb, &item, ifr_deadline(20 * T_SEC)), IFR_OK);
+        CHECK_PROMPT(t0, "get of a subscription tag");
         int id = ((tag_t *)item)->id;
         free(item);
         CHECK(id >= 0 && id < 2 * NPROCS);

@@ -256,6 +256,70 @@ static void repeated_waitables(void)
     ifr_event_release(ev);
 }
 
+typedef struct {
+    const ifr_waitable *ws;
+    size_t n;
+    atomic_int started;
+    int status;
+    ifr_selected out;
+} sel_many_ctx;
+
+static void sel_many(void *arg)
+{
+    sel_many_ctx *c = arg;
+    atomic_store(&c->started, 1);
+    int64_t t0 = t_now();
+    c->status = ifr_select(c->ws, c->n, ifr_deadline(20 * T_SEC), &c->out);
+    CHECK_PROMPT(t0, "a blocked ifr_select over many waitables");
+}
+
+/* ---- more waitables than fit in a small on-stack array ---------------------- */
+
+enum { NMANY = 40 };
+
+static void many_waitables(void)
+{
+    ifr_event *evs[NMANY / 2];
+    ifr_mailbox *mbs[NMANY / 2];
+    ifr_waitable ws[NMANY];
+    for (int i = 0; i < NMANY / 2; i++) {
+        evs[i] = ifr_event_new();
+        mbs[i] = ifr_mailbox_new(NULL);
+        CHECK(evs[i] && mbs[i]);
+        ws[2 * i] = W(IFR_W_EVENT, evs[i]);
+        ws[2 * i + 1] = W(IFR_W_MAILBOX, mbs[i]);
+    }
+    ifr_selected out;
+    CHECK_ST(ifr_select(ws, NMANY, ifr_deadline(5 * T_MS), &out), IFR_TIMEOUT);
+    /* the last one fires while the selector is blocked */
+    sel_many_ctx c;
+    memset(&c, 0, sizeof c);
+    c.ws = ws;
+    c.n = NMANY;
+    t_thread *t = t_spawn(sel_many, &c);
+    WAIT_UNTIL(atomic_load(&c.started), 5000, "selector started");
+    t_sleep_ms(20);
+    CHECK_ST(ifr_mailbox_put(mbs[NMANY / 2 - 1], I2P(42)), IFR_OK);
+    t_join(t, 20000);
+    CHECK_ST(c.status, IFR_OK);
+    CHECK_EQ(c.out.index, NMANY - 1);
+    CHECK_PTR(c.out.item, I2P(42));
+    /* several ready: the lowest index */
+    ifr_event_set(evs[15]);
+    CHECK_ST(ifr_mailbox_put(mbs[7], I2P(7)), IFR_OK);
+    CHECK_ST(ifr_mailbox_put(mbs[19], I2P(19)), IFR_OK);
+    CHECK_ST(ifr_select(ws, NMANY, -1, &out), IFR_OK);
+    CHECK_EQ(out.index, 15);
+    CHECK_PTR(out.item, I2P(7));
+    CHECK_ST(ifr_select(ws, NMANY, -1, &out), IFR_OK);
+    CHECK_EQ(out.index, 30);
+    CHECK_EQ(ifr_mailbox_len(mbs[19]), 1);
+    for (int i = 0; i < NMANY / 2; i++) {
+        ifr_event_release(evs[i]);
+        ifr_mailbox_release(mbs[i]);
+    }
+}
+
 /* ---- woken from another thread while blocked ------------------------------- */
 
 enum { K_EVENT, K_PUT, K_CLOSE, K_READY, K_EXIT, K_COUNT };
@@ -273,7 +337,9 @@ static void selector(void *arg)
     sel_ctx *c = arg;
     atomic_store(&c->started, 1);
     memset(&c->out, 0, sizeof c->out);
+    int64_t t0 = t_now();
     c->status = ifr_select(c->ws, c->n, ifr_deadline(20 * T_SEC), &c->out);
+    CHECK_PROMPT(t0, "a blocked ifr_select");
 }
 
 static void wakeup_from_other_thread(void)
@@ -346,7 +412,9 @@ static void msel_consumer(void *arg)
     intptr_t last = -1;
     for (;;) {
         ifr_selected out;
+        int64_t t0 = t_now();
         CHECK_ST(ifr_select(ws, 2, ifr_deadline(30 * T_SEC), &out), IFR_OK);
+        CHECK_PROMPT(t0, "ifr_select by competing consumers");
         CHECK_EQ(out.index, 1);
         if (out.closed) {
             CHECK_EQ(ifr_mailbox_len(c->mb), 0);
@@ -432,7 +500,9 @@ static void fan_in(void)
         for (int i = 0; i < nlive; i++)
             ws[i] = W(IFR_W_MAILBOX, mbs[live[i]]);
         ifr_selected out;
+        int64_t t0 = t_now();
         CHECK_ST(ifr_select(ws, (size_t)nlive, ifr_deadline(30 * T_SEC), &out), IFR_OK);
+        CHECK_PROMPT(t0, "ifr_select over several mailboxes");
         CHECK_CMP(out.index, <, nlive);
         int m = live[out.index];
         if (out.closed) {
@@ -487,6 +557,7 @@ static void registration_race(void)
         ifr_waitable ws[3] = {W(IFR_W_EVENT, never), W(IFR_W_EVENT, c->evs[i]),
                               W(IFR_W_MAILBOX, c->mb)};
         ifr_selected out;
+        int64_t t0 = t_now();
         if (i % 2) {
             /* the event (index 1) alone decides this round */
             CHECK_ST(ifr_select(ws, 2, ifr_deadline(20 * T_SEC), &out), IFR_OK);
@@ -497,6 +568,7 @@ static void registration_race(void)
             CHECK_EQ(out.index, 1);
             CHECK_EQ(P2I(out.item), i);
         }
+        CHECK_PROMPT(t0, "ifr_select racing a setter");
     }
     t_join(t, 30000);
     for (int i = 0; i < NRACE; i++)
@@ -507,5 +579,5 @@ static void registration_race(void)
 }
 
 T_MAIN(T_CASE(invalid_args), T_CASE(lowest_index_wins), T_CASE(each_kind), T_CASE(timeout),
-       T_CASE(repeated_waitables), T_CASE(wakeup_from_other_thread), T_CASE(selecting_consumers),
+       T_CASE(repeated_waitables), T_CASE(many_waitables), T_CASE(wakeup_from_other_thread), T_CASE(selecting_consumers),
        T_CASE(fan_in), T_CASE(registration_race))

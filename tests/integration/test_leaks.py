@@ -64,7 +64,14 @@ def runner(signals, ready):
 
 
 def cycles(n):
-    for _ in range(n):
+    for i in range(n):
+        if i % 500 == 0:  # now and then several at once, so the pool grows and shrinks
+            batch = [ifrit.invoke(runner, timeout=10) for _ in range(8)]
+            for q in batch:
+                q.signal()
+            if any(q.wait(timeout=10) is not None for q in batch):
+                raise SystemExit("unexpected exit error")
+            del batch, q
         p = ifrit.invoke(runner, timeout=10)
         p.signal()
         if p.wait(timeout=10) is not None:
@@ -125,10 +132,11 @@ gc.collect()
 blocks0 = sys.getallocatedblocks()
 refs = error_cycles(SIDE, 1000)
 gc.collect()
-report["error_blocks_delta"] = sys.getallocatedblocks() - blocks0
 report["live_runner_refs"] = sum(r() is not None for r, _ in refs)
 report["live_error_refs"] = sum(e() is not None for _, e in refs)
 del refs
+gc.collect()
+report["error_blocks_delta"] = sys.getallocatedblocks() - blocks0
 
 # --- a shared exit error and a shared mailbox item keep a stable refcount
 ERR = Boom("shared")

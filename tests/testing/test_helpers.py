@@ -188,9 +188,13 @@ def test_fake_runner_thread_safe(track):
     calls = [fake.wait_for_call(timeout=DEADLINE) for _ in range(n)]
     assert len({id(s) for s in calls}) == n
     assert fake.call_count == n
-    trigger = threading.Thread(target=fake.trigger_ready)
-    trigger.start()
-    trigger.join(DEADLINE)
+    # one trigger per run, from many threads at once (whether a trigger readies one
+    # run or all current runs, every run is ready afterwards)
+    triggers = [threading.Thread(target=fake.trigger_ready) for _ in range(n)]
+    for t in triggers:
+        t.start()
+    for t in triggers:
+        t.join(DEADLINE)
     for p in procs:
         assert p.wait_ready(timeout=DEADLINE) is True
     fake.ensure_exit()

@@ -1,0 +1,106 @@
+"""Many processes at once, and pool threads coming and going.
+
+Run in child interpreters so that a crash in the core fails one test instead
+of killing the whole session.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from _support import describe, run_python
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(sys.platform == "win32", reason="POSIX child interpreters"),
+]
+
+
+@pytest.mark.parametrize("n", [17, 64, 256])
+def test_many_processes_alive_at_once(n):
+    code = f"""
+    import ifrit
+    N = {n}
+
+    def until_signal(signals, ready):
+        ready()
+        signals.get(timeout=30)
+
+    for round in range(3):
+        procs = [ifrit.background(until_signal) for _ in range(N)]
+        assert all(p.wait_ready(timeout=30) for p in procs)
+        for p in procs:
+            p.signal()
+        assert all(p.wait(timeout=30) is None for p in procs)
+    print("ok", flush=True)
+    """
+    result = run_python(code, timeout=90)
+    assert result.returncode == 0 and "ok" in result.stdout, describe(result)
+
+
+@pytest.mark.parametrize("n", [20, 64])
+def test_many_processes_waiting_on_one_event(n):
+    code = f"""
+    import ifrit
+    ev = ifrit.Event()
+    mb = ifrit.Mailbox()
+
+    def waiter(signals, ready):
+        ready()
+        ifrit.select(ev, mb, signals, timeout=30)
+
+    procs = [ifrit.background(waiter) for _ in range({n})]
+    assert all(p.wait_ready(timeout=30) for p in procs)
+    ev.set()
+    assert all(p.wait(timeout=30) is None for p in procs)
+    print("ok", flush=True)
+    """
+    result = run_python(code, timeout=90)
+    assert result.returncode == 0 and "ok" in result.stdout, describe(result)
+
+
+def test_pool_trim_after_use():
+    code = """
+    import os, ifrit
+    from ifrit import _core
+
+    def quick(signals, ready):
+        ready()
+
+    for _ in range(3):
+        procs = [ifrit.background(quick) for _ in range(8)]
+        assert all(p.wait(timeout=30) is None for p in procs)
+        assert _core.pool_trim(10.0) is True
+        threads = len(os.listdir("/proc/self/task"))
+        assert threads == 1, threads
+    p = ifrit.invoke(quick, timeout=10)  # the pool starts again after a trim
+    assert p.wait(timeout=10) is None
+    print("ok", flush=True)
+    """
+    result = run_python(code, timeout=60)
+    assert result.returncode == 0 and "ok" in result.stdout, describe(result)
+
+
+def test_idle_pool_threads_time_out_quietly():
+    code = """
+    import os, time, ifrit
+    from ifrit import _core
+
+    _core.set_pool(idle_timeout=0.05)
+
+    def quick(signals, ready):
+        ready()
+
+    procs = [ifrit.background(quick) for _ in range(4)]
+    assert all(p.wait(timeout=30) is None for p in procs)
+    deadline = time.monotonic() + 10
+    while len(os.listdir("/proc/self/task")) > 1 and time.monotonic() < deadline:
+        time.sleep(0.01)  # polling: idle workers leave after their idle timeout
+    assert len(os.listdir("/proc/self/task")) == 1
+    assert ifrit.invoke(quick, timeout=10).wait(timeout=10) is None
+    print("ok", flush=True)
+    """
+    result = run_python(code, timeout=60)
+    assert result.returncode == 0 and "ok" in result.stdout, describe(result)
