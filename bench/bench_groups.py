@@ -34,15 +34,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as c
 
-# Core workaround (see tests/grouper/conftest.py): a pool thread that exits
-# aborts the interpreter, so keep every pool thread (pyifrit reuses them).
-try:
-    from ifrit import _core as _ifrit_core
-
-    _ifrit_core.set_pool(max_idle=1_000_000, idle_timeout=24 * 3600.0)
-except ImportError:
-    pass
-
 DESCRIPTION = "group benchmark: Parallel and Ordered start/stop per member"
 THREADING_TARGET = 0.25
 SCALING_TARGET = 1.3

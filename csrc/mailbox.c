@@ -138,6 +138,8 @@ size_t ifr_mailbox_len(ifr_mailbox *mb) { return atomic_load(&mb->alen); }
 
 int ifr_mailbox_is_closed(ifr_mailbox *mb) { return atomic_load(&mb->aclosed); }
 
+uint32_t ifr_mailbox_seq(ifr_mailbox *mb) { return atomic_load(&mb->q.word); }
+
 /* Close; with `drain`, also remove every item and hand each to fn (or, with
  * fn NULL, to the mailbox's dispose function) after the lock is released. */
 static void close_impl(ifr_mailbox *mb, int drain, void (*fn)(void *, void *), void *ctx) {

@@ -1,5 +1,6 @@
 /*
- * thread.c — start detached OS threads with a stack size and a name.
+ * thread.c — start detached OS threads with a stack size and a name, with
+ * asynchronous signals blocked (see ifr.h).
  * Owns no state: the start record is allocated here and freed by the new
  * thread.
  */
@@ -9,6 +10,7 @@
 
 #ifndef _WIN32
 #include <limits.h>
+#include <signal.h>
 #include <unistd.h>
 #if defined(__linux__)
 #include <sys/prctl.h>
@@ -93,7 +95,15 @@ ifr_status ifr_thread_start(ifr_thread_fn fn, void *arg, const char *name, size_
         stack_size = (stack_size + pg - 1) / pg * pg;
         pthread_attr_setstacksize(&attr, stack_size);
     }
+    /* The new thread inherits the creator's mask: block the asynchronous
+     * signals around pthread_create, so it starts with them blocked. */
+    sigset_t async_sigs, old_mask;
+    sigemptyset(&async_sigs);
+    const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGCHLD, SIGWINCH};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaddset(&async_sigs, sigs[i]);
+    pthread_sigmask(SIG_BLOCK, &async_sigs, &old_mask);
     int rc = pthread_create(&tid, &attr, trampoline, r);
+    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
     pthread_attr_destroy(&attr);
     if (rc != 0) {
         free(r);

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import select as _select
-import signal
 import subprocess
 import sys
 import tempfile
@@ -173,5 +172,3 @@ def never_ready(signals: Any, ready: Callable[[], None]) -> None:
     """Never ready; exit cleanly on the first signal (or fail after 30 s)."""
     signals.get(timeout=30)
 
-
-SIGS_FOR_ENUM = sorted(int(s) for s in signal.Signals)

@@ -15,7 +15,7 @@ _HERE = Path(__file__).resolve().parent
 if str(_HERE) not in sys.path:
     sys.path.insert(0, str(_HERE))
 
-from _support import DEADLINE, Child, run_python  # noqa: E402
+from _support import Child, run_python  # noqa: E402
 
 
 @pytest.fixture
@@ -81,5 +81,3 @@ def interactive_child() -> Iterator[Callable[..., Child]]:
     for child in children:
         child.__exit__(None, None, None)
 
-
-__all__ = ["DEADLINE"]

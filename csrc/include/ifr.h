@@ -178,6 +178,13 @@ size_t ifr_mailbox_len(ifr_mailbox *mb);
 void ifr_mailbox_close(ifr_mailbox *mb);
 int ifr_mailbox_is_closed(ifr_mailbox *mb);
 
+/* A sequence number that changes (increments, wrapping at 2^32) on every
+ * successful put and on close. Two equal readings with no put or close in
+ * between: a caller can tell whether anything was put into the mailbox
+ * during an interval (ifrit.restart uses it to know whether a process was
+ * signaled while it ran a runner). Never blocks. */
+uint32_t ifr_mailbox_seq(ifr_mailbox *mb);
+
 /* Close and remove every remaining item, handing each to `fn(item, ctx)` in
  * FIFO order after the mailbox lock is released (with fn NULL: to the
  * mailbox's dispose function, if any). Used when a process exits: its
@@ -295,7 +302,12 @@ typedef void (*ifr_thread_fn)(void *arg);
 
 /* Start a detached OS thread running fn(arg). `name` (may be NULL) becomes
  * the OS thread name where supported (truncated to the OS limit);
- * stack_size 0 means the platform default. IFR_OK, IFR_OSERROR, IFR_NOMEM. */
+ * stack_size 0 means the platform default. On POSIX the new thread starts
+ * with the asynchronous signals SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
+ * SIGUSR2, SIGALRM, SIGCHLD and SIGWINCH blocked, so the kernel delivers
+ * such signals sent to the OS process to the program's own threads (the
+ * main thread), whose blocking waits they interrupt at once.
+ * IFR_OK, IFR_OSERROR, IFR_NOMEM. */
 ifr_status ifr_thread_start(ifr_thread_fn fn, void *arg, const char *name,
                             size_t stack_size);
 

@@ -390,6 +390,12 @@ cdef class Signals:
                 return
             yield self._value(item)
 
+    @property
+    def _seq(self):
+        """A number that changes whenever a signal is sent here (or on close):
+        compare two readings to learn whether any signal came in between."""
+        return ifr_mailbox_seq(self._mb)
+
     def __repr__(self):
         return f"<ifrit.Signals {len(self)} pending>"
 

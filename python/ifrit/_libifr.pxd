@@ -49,6 +49,7 @@ cdef extern from "ifr.h" nogil:
     size_t ifr_mailbox_len(ifr_mailbox *mb)
     void ifr_mailbox_close(ifr_mailbox *mb)
     int ifr_mailbox_is_closed(ifr_mailbox *mb)
+    uint32_t ifr_mailbox_seq(ifr_mailbox *mb)
 
     ctypedef struct ifr_proc:
         pass

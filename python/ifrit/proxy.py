@@ -14,9 +14,13 @@ both its own mailbox and ``source`` (an :class:`ifrit.Signals`, e.g.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ifrit._core import CLOSED, Signals, select
 from ifrit._process import ReadyFn, Runner, _resolve, background
+
+if TYPE_CHECKING:
+    from ifrit._core import Waitable
 
 __all__ = ["Proxy", "new"]
 
@@ -43,7 +47,7 @@ class Proxy:
         waiting_ready = True
         try:
             while True:
-                ws: list[object] = [process.exit_event, signals]
+                ws: list[Waitable] = [process.exit_event, signals]
                 if waiting_ready:
                     ws.insert(0, process.ready_event)
                 if source is not None:

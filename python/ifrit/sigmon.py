@@ -75,7 +75,7 @@ class Sigmon:
             process = background(self.runner, name=self.name)
             try:
                 waiting_ready = True
-                watched: list[object] = [process.exit_event, sub, signals]
+                watched: list[_core.Waitable] = [process.exit_event, sub, signals]
                 while True:
                     if waiting_ready:
                         i, value = select(process.ready_event, *watched)

@@ -8,9 +8,12 @@
  * - t_spawn / t_join: threads joined against a deadline, so a hang fails
  *   with a message instead of blocking until ctest's timeout.
  * - t_main: runs a table of named cases (all, or those named on the command
- *   line), prints timings, and arms a watchdog (SIGALRM) for the whole run.
+ *   line), each in a forked child with a time limit (so one failing or
+ *   hanging case does not hide the others, and LeakSanitizer checks each),
+ *   prints timings, and arms a watchdog (SIGALRM) for the whole run.
  *   Environment: IFR_TEST_SPIN_NS sets ifr_set_spin_ns() before the cases
- *   (the ".nospin" ctest variants use 0 to force the park path).
+ *   (the ".nospin" ctest variants use 0 to force the park path);
+ *   IFR_TEST_NOFORK=1 runs the cases in-process (for a debugger).
  *
  * Shared memory between threads in tests is either C11/__atomic or
  * published through the core (the sanitizers then check the core's
@@ -35,6 +38,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ifr.h"
@@ -242,9 +247,15 @@ typedef struct t_case {
 
 #define T_CASE(fn) {#fn, fn}
 
+/* A child process the watchdog kills too (test_fork sets it while it
+ * waits for a child), so a hung child does not outlive the test. */
+static volatile pid_t t_child_pid;
+
 static inline void t_watchdog_(int sig)
 {
     (void)sig;
+    if (t_child_pid > 0)
+        kill(t_child_pid, SIGKILL);
     static const char msg[] = "\nwatchdog: the test run took too long (hang?) in case: ";
     ssize_t r = write(2, msg, sizeof msg - 1);
     const char *name = t_current_case;
@@ -254,21 +265,85 @@ static inline void t_watchdog_(int sig)
     _exit(3);
 }
 
+static inline void t_run_inline_(const t_case *c)
+{
+    t_current_case = c->name;
+    c->fn();
+    t_current_case = "(between cases)";
+}
+
+/* Run one case in a forked child, so a failing or hanging case does not
+ * hide the others, and each case ends with the sanitizers' exit checks
+ * (LeakSanitizer). The parent stays single-threaded. 0: passed. */
+static inline int t_run_forked_(const t_case *c, int64_t timeout_ns)
+{
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("fork");
+        return 1;
+    }
+    if (pid == 0) {
+        alarm(0);
+        t_run_inline_(c);
+        fflush(stdout);
+        exit(0); /* not _exit: LeakSanitizer checks at exit */
+    }
+    t_child_pid = pid;
+    int64_t dl = t_now() + timeout_ns;
+    int status = 0;
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            break;
+        if (r < 0 && errno != EINTR) {
+            perror("waitpid");
+            return 1;
+        }
+        if (t_now() > dl) {
+            fprintf(stderr, "FAIL [%s]: still running after %lld s (hang?): killed\n", c->name,
+                    (long long)(timeout_ns / T_SEC));
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            t_child_pid = 0;
+            return 1;
+        }
+        t_sleep_ns(1000000);
+    }
+    t_child_pid = 0;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    if (WIFSIGNALED(status))
+        fprintf(stderr, "FAIL [%s]: killed by signal %d\n", c->name, WTERMSIG(status));
+    else
+        fprintf(stderr, "FAIL [%s]: exit status %d\n", c->name, WEXITSTATUS(status));
+    return 1;
+}
+
+/* Environment: IFR_TEST_SPIN_NS (spin budget), IFR_TEST_NOFORK=1 (run the
+ * cases in this process, e.g. under gdb; the first failure ends the run),
+ * IFR_TEST_CASE_TIMEOUT_S (per case, default 60), IFR_TEST_WATCHDOG_S
+ * (whole run, default 110). */
 static inline int t_main(int argc, char **argv, const t_case *cases, size_t ncases)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     const char *spin = getenv("IFR_TEST_SPIN_NS");
     if (spin != NULL && *spin != '\0')
         ifr_set_spin_ns(strtoll(spin, NULL, 10));
+    const char *nofork_env = getenv("IFR_TEST_NOFORK");
+    int nofork = nofork_env != NULL && atoi(nofork_env) != 0;
+    const char *ct = getenv("IFR_TEST_CASE_TIMEOUT_S");
+    int64_t case_timeout = (ct != NULL ? atoll(ct) : 60) * T_SEC;
     const char *wd = getenv("IFR_TEST_WATCHDOG_S");
-    unsigned watchdog_s = wd != NULL ? (unsigned)atoi(wd) : 100u;
+    unsigned watchdog_s = wd != NULL ? (unsigned)atoi(wd) : 110u;
     if (watchdog_s > 0) {
         signal(SIGALRM, t_watchdog_);
         alarm(watchdog_s);
     }
-    printf("backend=%s spin_ns=%lld ncpu=%d\n", ifr_park_backend(),
-           (long long)ifr_get_spin_ns(), ifr_ncpu());
-    int ran = 0;
+    printf("backend=%s spin_ns=%lld ncpu=%d%s\n", ifr_park_backend(),
+           (long long)ifr_get_spin_ns(), ifr_ncpu(), nofork ? " nofork" : "");
+    int ran = 0, failed = 0;
     int64_t t_all = t_now();
     for (size_t i = 0; i < ncases; i++) {
         int selected = argc <= 1;
@@ -280,9 +355,15 @@ static inline int t_main(int argc, char **argv, const t_case *cases, size_t ncas
         t_current_case = cases[i].name;
         printf("[ RUN  ] %s\n", cases[i].name);
         int64_t t0 = t_now();
-        cases[i].fn();
-        printf("[   OK ] %s (%.1f ms)\n", cases[i].name, (double)(t_now() - t0) / 1e6);
+        int bad = 0;
+        if (nofork)
+            t_run_inline_(&cases[i]);
+        else
+            bad = t_run_forked_(&cases[i], case_timeout);
+        printf("[%s] %s (%.1f ms)\n", bad ? "FAILED" : "   OK ", cases[i].name,
+               (double)(t_now() - t0) / 1e6);
         ran++;
+        failed += bad;
     }
     t_current_case = "(teardown)";
     if (ran == 0) {
@@ -291,6 +372,10 @@ static inline int t_main(int argc, char **argv, const t_case *cases, size_t ncas
             fprintf(stderr, " %s", cases[i].name);
         fputc('\n', stderr);
         return 2;
+    }
+    if (failed) {
+        printf("FAILED %d of %d case(s)\n", failed, ran);
+        return 1;
     }
     printf("PASSED %d case(s) in %.1f ms\n", ran, (double)(t_now() - t_all) / 1e6);
     return 0;

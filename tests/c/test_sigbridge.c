@@ -408,6 +408,23 @@ static void after_fork(void)
     ifr_sigsub_free(s);
 }
 
-T_MAIN(T_CASE(basics), T_CASE(from_other_thread), T_CASE(several_subscribers),
+/* ifr_mailbox_seq (used by ifrit.restart next to the sigbridge): it moves
+ * on every put and on close, not on takes. */
+static void mailbox_seq(void)
+{
+    ifr_mailbox *mb = ifr_mailbox_new(NULL);
+    uint32_t s0 = ifr_mailbox_seq(mb);
+    void *item;
+    CHECK_ST(ifr_mailbox_put(mb, (void *)(intptr_t)1), IFR_OK);
+    uint32_t s1 = ifr_mailbox_seq(mb);
+    CHECK(s1 != s0);
+    CHECK_ST(ifr_mailbox_poll(mb, &item), IFR_OK);
+    CHECK_EQ(ifr_mailbox_seq(mb), s1);
+    ifr_mailbox_close(mb);
+    CHECK(ifr_mailbox_seq(mb) != s1);
+    ifr_mailbox_release(mb);
+}
+
+T_MAIN(T_CASE(mailbox_seq), T_CASE(basics), T_CASE(from_other_thread), T_CASE(several_subscribers),
        T_CASE(select_on_sigsub), T_CASE(restores_previous_handler), T_CASE(storm),
        T_CASE(after_fork))

@@ -89,10 +89,23 @@ static unsigned pool_idle(void)
     return idle;
 }
 
+static int all_idle(void)
+{
+    unsigned threads, idle;
+    ifr_pool_stats(&threads, &idle);
+    return threads == idle;
+}
+
+/* Let threads finishing earlier jobs settle (idle, or gone), then trim:
+ * with nothing busy, trim leaves no pool thread at all. */
 static void trim_all(void)
 {
+    WAIT_UNTIL(all_idle(), 10000, "every pool thread idle (earlier jobs finished)");
     CHECK_ST(ifr_pool_trim(ifr_deadline(10 * T_SEC)), IFR_OK);
-    CHECK_EQ(pool_idle(), 0);
+    unsigned threads, idle;
+    ifr_pool_stats(&threads, &idle);
+    CHECK_EQ(idle, 0);
+    CHECK_EQ(threads, 0);
 }
 
 /* What a thread sees of itself. */
@@ -237,8 +250,14 @@ static void count_job(void *arg)
     if (tl_hooked != 1)
         atomic_fetch_add(&jobs.unhooked, 1);
     atomic_fetch_add(&jobs.runs[i], 1);
-    if (atomic_fetch_add(&jobs.total, 1) + 1 == NJOBS)
-        ifr_event_set(jobs.all_done);
+    if (atomic_fetch_add(&jobs.total, 1) + 1 == NJOBS) {
+        /* the waiter may release its reference as soon as it wakes: hold
+         * one across the set */
+        ifr_event *ev = jobs.all_done;
+        ifr_event_retain(ev);
+        ifr_event_set(ev);
+        ifr_event_release(ev);
+    }
 }
 
 static void submitter(void *arg)
@@ -278,7 +297,6 @@ static void pool_reuse(void)
 {
     ensure_configured();
     trim_all();
-    WAIT_UNTIL(pool_threads() == 0, 5000, "no pool thread left after trim");
     pthread_t first = pthread_self();
     unsigned max_threads = 0;
     int distinct = 0;
@@ -397,7 +415,6 @@ static void pool_idle_timeout(void)
 {
     ensure_configured();
     trim_all();
-    WAIT_UNTIL(pool_threads() == 0, 5000, "no pool thread left after trim");
     set_config(0, 16, 50 * T_MS);
     int starts0 = atomic_load(&hook_starts);
     probe_t *p = probe_new(NULL, 1);

@@ -526,3 +526,22 @@ def test_get_when_not_running_is_none_at_once():
     g = DynamicGroup()
     assert g.client.get("x") is None
     assert repr(g.client).startswith("<grouper.DynamicClient")
+
+
+def test_same_dynamic_group_runs_twice_concurrently(track):
+    """Each run has its own members and state; the client addresses the latest run."""
+    g = DynamicGroup(termination_signal=None)
+    client = g.client
+    p1 = track(ifrit.background(g))
+    assert p1.wait_ready(DEADLINE)
+    first = client.insert(("a", until_signal), timeout=DEADLINE)
+    p2 = track(ifrit.background(g))
+    assert p2.wait_ready(DEADLINE)
+    assert client.get("a") is None  # the latest run has no "a"
+    second = client.insert(("a", until_signal), timeout=DEADLINE)  # no clash with run 1
+    assert client.get("a") is second
+    assert stop(p1) is None  # run 1 stops its own member only
+    assert first.is_exited and not second.is_exited
+    assert not client.closed.is_set()
+    assert stop(p2) is None
+    assert second.is_exited

@@ -454,3 +454,22 @@ def test_repr():
     g = grouper.Ordered([(f"m{i}", until_signal) for i in range(7)])
     assert repr(g).startswith("grouper.Ordered(['m0', 'm1'")
     assert "7 members" in repr(g)
+
+
+@pytest.mark.parametrize("group", ORDERED)
+def test_with_fake_runners_exit_during_start(group, track):
+    from ifrit.testing import FakeRunner, SignalRecorder
+
+    a, b, c = FakeRunner("a"), FakeRunner("b"), SignalRecorder(name="c")
+    p = track(ifrit.background(group([("a", a), ("b", b), ("c", c)])))
+    a_signals = a.wait_for_call(DEADLINE)
+    a.trigger_ready()
+    b.wait_for_call(DEADLINE)
+    boom = ConnectionError("b cannot connect")
+    b.trigger_exit(boom)
+    assert a_signals.get(timeout=DEADLINE) == INT  # the termination signal
+    a.trigger_exit()
+    err = p.wait(DEADLINE)
+    assert isinstance(err, ErrorTrace)
+    assert [(e.member.name, e.error) for e in err.trace] == [("b", boom), ("a", None)]
+    assert c.received == [] and not p.wait_ready(0)

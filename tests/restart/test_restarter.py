@@ -216,3 +216,39 @@ def test_many_restarts():
     p = ifrit.background(restart.on_error(flaky, Boom))
     assert p.wait(60) is None
     assert flaky.runs == 2001
+
+
+def test_signal_taken_by_runner_still_prevents_restart():
+    # The runner takes the signal itself and then fails with a restartable
+    # error: the restarter was signaled, so it must not restart.
+    runs = []
+
+    def runner(signals, ready):
+        runs.append(1)
+        ready()
+        signals.get(timeout=T)
+        raise Boom("after taking the signal")
+
+    p = ifrit.invoke(restart.on_error(runner, Boom), timeout=T)
+    p.signal(signal.SIGTERM)
+    assert str(p.wait(T)) == "after taking the signal"
+    assert runs == [1]
+
+
+def test_each_run_gets_a_fresh_context():
+    import contextvars
+
+    var = contextvars.ContextVar("var", default="outer")
+    seen = []
+
+    def runner(signals, ready):
+        seen.append(var.get())
+        var.set(f"run {len(seen)}")
+        if len(seen) < 3:
+            raise Boom()
+
+    var.set("caller")
+    p = ifrit.background(restart.on_error(runner, Boom))
+    assert p.wait(T) is None
+    assert seen == ["caller", "caller", "caller"]
+    assert var.get() == "caller"

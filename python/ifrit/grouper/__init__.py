@@ -15,6 +15,13 @@ nest it in another group. Members are given as a list of :class:`Member`, a
 list of ``(name, runner)`` pairs, or a dict ``{name: runner}``; names must be
 unique (:class:`DuplicateNamesError`, raised when the group is built).
 
+Where this differs from Go's grouper (whose doc said every group passes
+every signal to every running member): ordered groups signal one member at a
+time, in stop order; a repeated stop signal is not passed on; a group returns
+only after every member it started has exited; duplicate names fail when the
+group is built; a DynamicGroup never exits just because it became empty while
+open, and inserting into a closed group raises instead of blocking forever.
+
 Every group watches its members through one mailbox that the C core feeds
 with ready/exit events, so a member event costs O(1) and starting or stopping
 N members O(N) in total. All state lives in each run: one group object can be

@@ -178,9 +178,13 @@ class DynamicClient:
                     s.cond.wait(remaining)
             process = background(member.runner, name=name)
             slot = _Slot(member, process)
+            try:
+                process._subscribe(s.events, (_READY, slot), (_EXIT, slot))
+            except BaseException:  # out of memory: the group could not watch it
+                process.signal(_signal.SIGKILL)
+                raise
             s.running[name] = slot
             s.unentered += 1
-            process._subscribe(s.events, (_READY, slot), (_EXIT, slot))
         return process
 
     def close(self) -> None:

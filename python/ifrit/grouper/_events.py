@@ -78,7 +78,7 @@ def _as_exception(event: ExitEvent) -> Exception:
     return wrapped
 
 
-class ErrorTrace(ExceptionGroup):  # type: ignore[type-arg]  # noqa: N818 (Go's name)
+class ErrorTrace(ExceptionGroup[Exception]):  # noqa: N818 (Go's name)
     """A group's members exited with errors.
 
     An :class:`ExceptionGroup` of the members' exit errors, so ``except*``
@@ -99,6 +99,7 @@ class ErrorTrace(ExceptionGroup):  # type: ignore[type-arg]  # noqa: N818 (Go's 
     """
 
     trace: list[ExitEvent]
+    _failed: dict[int, ExitEvent]  # id(one of .exceptions) -> its exit
 
     def __new__(cls, trace: Iterable[ExitEvent]) -> ErrorTrace:
         events = list(trace)
