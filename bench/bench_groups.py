@@ -7,6 +7,11 @@ and waits until it has exited (``stop``); both are reported per member.
 
     python bench/bench_groups.py                       # --sizes 1000,10000 --rounds 5
     python bench/bench_groups.py --sizes 1000 --rounds 3 --json groups.json
+    python bench/bench_groups.py --pool-idle 20000   # warm pool: threads reused
+
+By default the core's thread pool keeps few idle threads, so every round
+starts fresh OS threads for pyifrit too; ``--pool-idle`` keeps them, which
+is what a long-running program that restarts groups gets.
 
 Implementations (one run, interleaved, order rotated every round):
 
@@ -84,6 +89,14 @@ def main(argv: list[str] | None = None) -> int:
     p = c.argument_parser(DESCRIPTION, default_n=0, default_rounds=5)
     p.add_argument("--sizes", default="1000,10000", help="group sizes (default 1000,10000)")
     p.add_argument("--kinds", default=",".join(KINDS), help="parallel,ordered")
+    p.add_argument(
+        "--pool-idle",
+        type=int,
+        metavar="N",
+        help="keep up to N idle pool threads (ifrit._core.set_pool(max_idle=N)); "
+        "default: the core's default, so each round starts fresh threads as the "
+        "threading baseline does",
+    )
     args = p.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     kinds = [k for k in args.kinds.split(",") if k]
@@ -93,7 +106,13 @@ def main(argv: list[str] | None = None) -> int:
     ifrit = c.import_ifrit() if c.PYIFRIT in wanted else None
     if c.PYIFRIT in wanted and ifrit is None:
         wanted.remove(c.PYIFRIT)
+    if ifrit is not None and args.pool_idle is not None:
+        from ifrit import _core
+
+        _core.set_pool(max_idle=args.pool_idle, idle_timeout=3600.0)
     env = c.environment(ifrit)
+    if args.pool_idle is not None:
+        env["pool_max_idle"] = args.pool_idle
 
     summaries: dict[tuple[str, int], c.Summary] = {}
     for kind in kinds:
