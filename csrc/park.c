@@ -39,7 +39,7 @@ ifr_status ifr_park(ifr_word *word, uint32_t expected, int64_t deadline_ns) {
     struct timespec ts, *tp = NULL;
     if (deadline_ns >= 0) {
         int64_t rel = deadline_ns - ifr_now_ns();
-        if (rel <= 0) return IFR_TIMEOUT;
+        if (rel <= 0) return atomic_load(word) != expected ? IFR_OK : IFR_TIMEOUT;
         ts.tv_sec = (time_t)(rel / 1000000000LL);
         ts.tv_nsec = (long)(rel % 1000000000LL);
         tp = &ts;
@@ -68,7 +68,7 @@ ifr_status ifr_park(ifr_word *word, uint32_t expected, int64_t deadline_ns) {
     DWORD ms = INFINITE;
     if (deadline_ns >= 0) {
         int64_t rel = deadline_ns - ifr_now_ns();
-        if (rel <= 0) return IFR_TIMEOUT;
+        if (rel <= 0) return atomic_load(word) != expected ? IFR_OK : IFR_TIMEOUT;
         int64_t m = (rel + 999999) / 1000000;
         ms = m >= (int64_t)INFINITE ? INFINITE - 1 : (DWORD)m;
     }
@@ -115,8 +115,10 @@ typedef struct {
     waiter *head, *tail;
 } bucket;
 
-static bucket buckets[IFR_BUCKETS];
-static pthread_once_t buckets_once = PTHREAD_ONCE_INIT;
+/* Statically initialised (GNU range designators: gcc and clang), so no
+ * lazy once-control exists that a fork could catch half-done. */
+static bucket buckets[IFR_BUCKETS] = {
+    [0 ... IFR_BUCKETS - 1] = {PTHREAD_MUTEX_INITIALIZER, NULL, NULL}};
 
 static void buckets_init(void) {
     for (int i = 0; i < IFR_BUCKETS; i++) {
@@ -147,7 +149,6 @@ static void unlink_waiter(bucket *b, waiter *w) {
 const char *ifr_park_backend(void) { return "condvar"; }
 
 ifr_status ifr_park(ifr_word *word, uint32_t expected, int64_t deadline_ns) {
-    pthread_once(&buckets_once, buckets_init);
     bucket *b = bucket_of(word);
     ifr_status st = IFR_OK;
     waiter w;
@@ -199,7 +200,6 @@ ifr_status ifr_park(ifr_word *word, uint32_t expected, int64_t deadline_ns) {
 }
 
 void ifr_unpark(ifr_word *word, int n) {
-    pthread_once(&buckets_once, buckets_init);
     bucket *b = bucket_of(word);
     pthread_mutex_lock(&b->mu);
     waiter *prev = NULL, *x = b->head;

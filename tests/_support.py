@@ -172,3 +172,10 @@ def never_ready(signals: Any, ready: Callable[[], None]) -> None:
     """Never ready; exit cleanly on the first signal (or fail after 30 s)."""
     signals.get(timeout=30)
 
+
+
+#: Marks a test that uses POSIX-only signal numbers (``signal.SIGUSR1``,
+#: ``SIGHUP``, ``SIGKILL``, ...) as values: Windows' ``signal`` module lacks them.
+posix_signals = __import__("pytest").mark.skipif(
+    sys.platform == "win32", reason="uses POSIX signal numbers (SIGUSR1, SIGHUP, SIGKILL) absent on Windows"
+)

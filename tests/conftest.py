@@ -47,7 +47,7 @@ def track() -> Iterator[Callable[[Any], Any]]:
     for p in procs:
         if not p.is_exited:
             p.signal(signal.SIGTERM)
-            p.signal(signal.SIGKILL)
+            p.signal(getattr(signal, "SIGKILL", 9))
     for p in procs:
         try:
             p.wait(timeout=5)

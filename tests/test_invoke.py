@@ -9,7 +9,7 @@ import time
 import pytest
 
 import ifrit
-from _support import DEADLINE, never_ready, until_signal
+from _support import DEADLINE, never_ready, until_signal, posix_signals
 
 
 def test_error_classes():
@@ -133,6 +133,7 @@ def test_invoke_timeout_zero(track):
     assert track(info.value.process).wait(timeout=DEADLINE) is None
 
 
+@posix_signals
 def test_invoke_ready_in_time_does_not_signal(track):
     got = []
 

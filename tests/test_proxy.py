@@ -7,12 +7,14 @@ import signal
 import pytest
 
 import ifrit
+from _support import posix_signals
 from ifrit import proxy
 from ifrit.testing import FakeRunner
 
 T = 10.0
 
 
+@posix_signals
 def test_forwards_from_source_and_own_signals_before_ready():
     source = ifrit.Mailbox()
     fake = FakeRunner()
@@ -51,6 +53,7 @@ def test_exit_error_after_ready():
     assert p.wait(T) is err
 
 
+@posix_signals
 def test_closed_source_is_no_longer_read():
     source = ifrit.Mailbox()
     fake = FakeRunner()
@@ -68,6 +71,7 @@ def test_closed_source_is_no_longer_read():
     assert p.wait(T) is None
 
 
+@posix_signals
 def test_same_proxy_runs_twice():
     source = ifrit.Mailbox()
     fake = FakeRunner()

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 import ifrit
-from _support import DEADLINE, until_signal
+from _support import DEADLINE, until_signal, posix_signals
 
 
 def test_select_event_value_none():
@@ -58,6 +58,7 @@ def test_select_exit_event_clean_exit(track):
     assert ifrit.select(ifrit.Event(), p.exit_event, timeout=DEADLINE) == (1, None)
 
 
+@posix_signals
 def test_select_runner_signals(track):
     got = {}
 
@@ -79,6 +80,7 @@ def test_select_runner_signals(track):
     assert type(got["second"][1]) is int
 
 
+@posix_signals
 def test_select_signals_view():
     mb = ifrit.Mailbox()
     mb.put(signal.SIGHUP)

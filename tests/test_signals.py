@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ifrit
-from _support import DEADLINE, outcome
+from _support import DEADLINE, outcome, posix_signals
 
 VALID_SIGNALS = set(signal.Signals._value2member_map_)
 
@@ -27,6 +27,7 @@ def gated(go, body):
     return runner
 
 
+@posix_signals
 def test_signals_are_fifo_and_kept_until_read(track):
     go = threading.Event()
     got = {}
@@ -57,6 +58,7 @@ def test_default_signal_is_sigterm(track):
     assert type(got[0]) is signal.Signals
 
 
+@posix_signals
 def test_int_signals_come_back_as_enum_others_as_int(track):
     go = threading.Event()
     got = []
@@ -102,6 +104,7 @@ def test_property_signals_roundtrip(sent):
         assert type(value) is expected_type
 
 
+@posix_signals
 def test_signals_after_exit_are_dropped(track):
     p = track(ifrit.background(lambda s, r: None))
     assert p.wait(timeout=DEADLINE) is None
@@ -131,6 +134,7 @@ def test_signal_never_blocks_and_queue_is_unbounded(track):
     assert elapsed < 10, f"sending {n} signals took {elapsed:.1f}s"
 
 
+@posix_signals
 def test_poll_and_len(track):
     go = threading.Event()
     got = {}
@@ -163,6 +167,7 @@ def test_poll_and_len(track):
     }
 
 
+@posix_signals
 def test_iter_yields_signals_blocking(track):
     got = []
     first = threading.Event()
@@ -204,6 +209,7 @@ def test_signals_get_timeout(track):
     assert kind == "raised" and isinstance(err, TimeoutError), err
 
 
+@posix_signals
 def test_signals_get_wakes_on_signal_from_other_thread(track):
     got = []
 
@@ -259,6 +265,7 @@ def test_signal_racing_with_exit_never_errors(track):
         assert p.wait(timeout=DEADLINE) is None
 
 
+@posix_signals
 def test_mailbox_signals_view(track):
     mb = ifrit.Mailbox()
     view = mb.signals()

@@ -113,11 +113,16 @@ int ifr_ncpu(void);
  * GIL) calls ifr_baton_take(); right after releasing that lock it calls
  * ifr_baton_drop(). A thread whose wait has just succeeded and that now
  * needs the lock calls ifr_baton_await(max_ns) first: it spins, without
- * syscalls, until no thread holds the baton or max_ns pass. Taking the lock
+ * syscalls, until no thread holds the baton, or until the smaller of max_ns
+ * and the baton's adaptive spin budget (at most ifr_get_spin_ns(); shrunk
+ * after awaits that ran out, regrown after ones that succeeded) passes; it
+ * does not spin at all when ncpu - 1 threads spin already. Taking the lock
  * after that usually finds it free, so the hand-off costs no kernel wake-up.
- * It is only a hint: holders that release the lock through other paths make
- * ifr_baton_await spin up to max_ns, never longer. Each thread is counted at
- * most once (thread-local). Never blocks beyond max_ns. Any thread.
+ * It is only a hint: holders that release the lock through other paths
+ * (a Python thread in time.sleep) cost one await that runs out; the holder
+ * count seen then is treated as stale, and awaits return at once until the
+ * count changes. Each thread is counted at most once (thread-local). Never
+ * blocks beyond max_ns. Any thread.
  */
 void ifr_baton_take(void);
 void ifr_baton_drop(void);
@@ -135,7 +140,9 @@ void ifr_event_retain(ifr_event *ev);
 void ifr_event_release(ifr_event *ev);
 
 /* Set the flag and wake every waiter (single waits and selects). Idempotent.
- * Never blocks for long. */
+ * Never blocks for long. The event is still touched after waiters are
+ * woken: the caller must hold its own reference across the call (a waiter
+ * that releases the last reference on waking would free it under us). */
 void ifr_event_set(ifr_event *ev);
 /* 1 if set, else 0. Never blocks. */
 int ifr_event_is_set(const ifr_event *ev);

@@ -9,6 +9,7 @@ import threading
 import pytest
 
 import ifrit
+from _support import posix_signals
 from ifrit import restart
 from ifrit.testing import FakeRunner
 
@@ -217,6 +218,7 @@ def test_signal_pending_when_sleep_starts_stops():
     assert sigs.poll() is None
 
 
+@posix_signals
 def test_readiness_and_forwarding_like_restarter():
     clock = FakeClock()
     fake = FakeRunner()

@@ -8,6 +8,7 @@ import threading
 import pytest
 
 import ifrit
+from _support import posix_signals
 from ifrit import restart
 from ifrit.testing import FakeRunner
 
@@ -116,6 +117,7 @@ def test_exit_before_any_ready_fails_invoke():
     assert flaky.runs == 2
 
 
+@posix_signals
 def test_signals_forwarded_and_no_restart_after_signal():
     fake = FakeRunner()
     p = ifrit.background(restart.on_error(fake, Boom))
@@ -185,6 +187,7 @@ def test_on_error_validates_errors():
         restart.on_error(Flaky([]), "not an error")  # type: ignore[arg-type]
 
 
+@posix_signals
 def test_same_restarter_runs_twice_at_once_independently():
     fake = FakeRunner()
     r = restart.on_error(fake, Boom)

@@ -9,7 +9,7 @@ import pytest
 
 import ifrit
 from ifrit import testing
-from _support import DEADLINE
+from _support import DEADLINE, posix_signals
 
 # ------------------------------------------------------------------ invoke
 
@@ -61,7 +61,7 @@ def test_invoke_fails_on_timeout():
 
 
 @pytest.mark.parametrize(
-    ("helper", "expected"), [("interrupt", signal.SIGINT), ("kill", signal.SIGKILL)]
+    ("helper", "expected"), [("interrupt", signal.SIGINT), ("kill", getattr(signal, "SIGKILL", 9))]
 )
 def test_interrupt_and_kill_send_signal_and_wait(track, helper, expected):
     seen = []
@@ -76,6 +76,7 @@ def test_interrupt_and_kill_send_signal_and_wait(track, helper, expected):
     assert seen == [expected]
 
 
+@posix_signals
 @pytest.mark.parametrize("helper", ["interrupt", "kill"])
 def test_interrupt_and_kill_fail_if_process_does_not_exit(track, helper):
     seen = []
@@ -106,6 +107,7 @@ def test_interrupt_already_exited_process(track):
 # ------------------------------------------------------------------ FakeRunner
 
 
+@posix_signals
 def test_fake_runner_lifecycle(track):
     fake = testing.FakeRunner()
     assert fake.call_count == 0
@@ -138,6 +140,7 @@ def test_fake_runner_wait_for_call_times_out():
         fake.wait_for_call(timeout=0.05)
 
 
+@posix_signals
 def test_fake_runner_wait_for_call_returns_each_calls_signals(track):
     fake = testing.FakeRunner()
     p1 = track(ifrit.background(fake))
@@ -214,6 +217,7 @@ def test_fake_runner_with_testing_invoke(track):
 # ------------------------------------------------------------------ SignalRecorder
 
 
+@posix_signals
 def test_signal_recorder_records_until_exit_signal(track):
     rec = testing.SignalRecorder(signal.SIGUSR1)
     assert rec.received == []
@@ -227,7 +231,7 @@ def test_signal_recorder_records_until_exit_signal(track):
     assert type(rec.received[1]) is signal.Signals and type(rec.received[2]) is int
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+@pytest.mark.parametrize("sig", [signal.SIGINT, getattr(signal, "SIGKILL", 9)])
 def test_signal_recorder_always_exits_on_sigint_and_sigkill(track, sig):
     rec = testing.SignalRecorder()
     p = track(ifrit.invoke(rec, timeout=DEADLINE))
@@ -237,6 +241,7 @@ def test_signal_recorder_always_exits_on_sigint_and_sigkill(track, sig):
     assert rec.received == [signal.SIGTERM, sig]
 
 
+@posix_signals
 def test_signal_recorder_received_is_a_copy(track):
     rec = testing.SignalRecorder(signal.SIGTERM)
     p = track(ifrit.invoke(rec, timeout=DEADLINE))
@@ -250,6 +255,7 @@ def test_signal_recorder_received_is_a_copy(track):
     assert rec.received == [signal.SIGHUP, signal.SIGTERM]
 
 
+@posix_signals
 def test_signal_recorder_several_exit_signals(track):
     rec = testing.SignalRecorder(signal.SIGUSR1, signal.SIGUSR2)
     p = track(ifrit.invoke(rec, timeout=DEADLINE))

@@ -13,6 +13,9 @@ __all__ = ["FakeRunner", "SignalRecorder", "interrupt", "invoke", "kill"]
 
 ReadyFn = Callable[[], None]
 
+#: SIGKILL (9 on Windows, whose ``signal`` module has no SIGKILL: ifrit signals are plain ints there).
+_SIGKILL: signal.Signals | int = getattr(signal, "SIGKILL", 9)
+
 
 def invoke(runner: object, timeout: float = 5.0) -> Process:
     """Start ``runner``; fail unless its process is ready within ``timeout`` s.
@@ -36,7 +39,7 @@ def invoke(runner: object, timeout: float = 5.0) -> Process:
     return process
 
 
-def _stop(process: Process, sig: signal.Signals, timeout: float) -> BaseException | None:
+def _stop(process: Process, sig: signal.Signals | int, timeout: float) -> BaseException | None:
     if not isinstance(process, Process):
         raise TypeError(f"expected an ifrit.Process, not {type(process).__name__}")
     process.signal(sig)
@@ -44,7 +47,7 @@ def _stop(process: Process, sig: signal.Signals, timeout: float) -> BaseExceptio
         return process.wait(timeout)
     except TimeoutError:
         raise AssertionError(
-            f"process {process.name!r} did not exit within {timeout:g} s of {sig.name}"
+            f"process {process.name!r} did not exit within {timeout:g} s of {getattr(sig, 'name', sig)}"
         ) from None
 
 
@@ -55,7 +58,7 @@ def interrupt(process: Process, timeout: float = 5.0) -> BaseException | None:
 
 def kill(process: Process, timeout: float = 5.0) -> BaseException | None:
     """Send SIGKILL; fail unless the process exits within ``timeout`` s. Returns its exit error."""
-    return _stop(process, signal.SIGKILL, timeout)
+    return _stop(process, _SIGKILL, timeout)
 
 
 class FakeRunner:
@@ -134,7 +137,7 @@ class SignalRecorder:
             if isinstance(sig, bool) or not isinstance(sig, int):
                 raise TypeError(f"exit signals must be ints, not {type(sig).__name__}: {sig!r}")
         self.name = name
-        self.exit_signals = frozenset(exit_signals) | {signal.SIGINT, signal.SIGKILL}
+        self.exit_signals = frozenset(exit_signals) | {signal.SIGINT, _SIGKILL}
         self._lock = threading.Lock()
         self._received: list[signal.Signals | int] = []
 
