@@ -441,3 +441,60 @@ def finish(summary: Summary, json_path: str | None) -> int:
         write_json(summary, json_path)
         print(f"\nwrote {json_path}", file=sys.stderr)
     return 0
+
+
+def per_op_main(
+    argv: list[str] | None,
+    *,
+    description: str,
+    workload: str,
+    make_pyifrit: Callable[[ModuleType], Callable[[int], None]],
+    baseline: str,
+    targets: Sequence[Target],
+    default_n: int = 20_000,
+) -> int:
+    """``main()`` of a benchmark that times one per-operation workload.
+
+    ``make_pyifrit(ifrit)`` returns pyifrit's ``fn(n)``; the baselines'
+    method named ``baseline`` (``cycle``, ``restart``) is the same workload
+    for ThreadingImpl and AsyncioImpl. All run interleaved in one process.
+    """
+    args = argument_parser(description, default_n=default_n).parse_args(argv)
+    if args.n < 1 or args.rounds < 1:
+        raise SystemExit("--n and --rounds must be at least 1")
+    wanted = args.only or [PYIFRIT, THREADING, ASYNCIO]
+
+    baselines = load_baselines(args.baselines)
+    ifrit = import_ifrit() if PYIFRIT in wanted else None
+    if PYIFRIT in wanted and ifrit is None:
+        if args.only:
+            raise SystemExit("pyifrit was asked for with --only but cannot be imported")
+        wanted.remove(PYIFRIT)
+
+    impls: dict[str, Callable[[int], None]] = {}
+    if ifrit is not None:
+        impls[PYIFRIT] = make_pyifrit(ifrit)
+    if THREADING in wanted:
+        impls[THREADING] = getattr(baselines.ThreadingImpl(), baseline)
+    if ASYNCIO in wanted:
+        impls[ASYNCIO] = getattr(baselines.AsyncioImpl(), baseline)
+
+    n = args.n
+
+    def measure(fn: Callable[[int], None]) -> Measurement:
+        return lambda: {workload: timed(lambda: fn(n), n)}
+
+    warm_n = max(1, min(n // 10, 2_000))
+    samples = run_rounds(
+        {name: measure(fn) for name, fn in impls.items()},
+        args.rounds,
+        warmup={name: (lambda fn=fn: fn(warm_n)) for name, fn in impls.items()},
+    )
+    summary = summarize(
+        workload,
+        samples,
+        params={"n": n, "rounds": args.rounds},
+        env=environment(ifrit),
+        targets=targets,
+    )
+    return finish(summary, args.json)

@@ -62,45 +62,14 @@ def pyifrit_cycle(ifrit: ModuleType) -> Callable[[int], None]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = c.argument_parser(DESCRIPTION, default_n=20_000).parse_args(argv)
-    if args.n < 1 or args.rounds < 1:
-        raise SystemExit("--n and --rounds must be at least 1")
-    wanted = args.only or [c.PYIFRIT, c.THREADING, c.ASYNCIO]
-
-    baselines = c.load_baselines(args.baselines)
-    ifrit = c.import_ifrit() if c.PYIFRIT in wanted else None
-    if c.PYIFRIT in wanted and ifrit is None:
-        if args.only:
-            raise SystemExit("pyifrit was asked for with --only but cannot be imported")
-        wanted.remove(c.PYIFRIT)
-
-    cycles: dict[str, Callable[[int], None]] = {}
-    if ifrit is not None:
-        cycles[c.PYIFRIT] = pyifrit_cycle(ifrit)
-    if c.THREADING in wanted:
-        cycles[c.THREADING] = baselines.ThreadingImpl().cycle
-    if c.ASYNCIO in wanted:
-        cycles[c.ASYNCIO] = baselines.AsyncioImpl().cycle
-
-    n = args.n
-
-    def measure(cycle: Callable[[int], None]) -> c.Measurement:
-        return lambda: {"cycle": c.timed(lambda: cycle(n), n)}
-
-    warm_n = max(1, min(n // 10, 2_000))
-    samples = c.run_rounds(
-        {name: measure(fn) for name, fn in cycles.items()},
-        args.rounds,
-        warmup={name: (lambda fn=fn: fn(warm_n)) for name, fn in cycles.items()},
-    )
-    summary = c.summarize(
-        "cycle",
-        samples,
-        params={"n": n, "rounds": args.rounds},
-        env=c.environment(ifrit),
+    return c.per_op_main(
+        argv,
+        description=DESCRIPTION,
+        workload="cycle",
+        make_pyifrit=pyifrit_cycle,
+        baseline="cycle",
         targets=TARGETS,
     )
-    return c.finish(summary, args.json)
 
 
 if __name__ == "__main__":

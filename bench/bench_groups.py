@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             samples = c.run_rounds(
                 {name: measurement(fn, m) for name, fn in impls.items()},
                 args.rounds,
-                warmup={name: (lambda fn=fn: fn(min(m, 1000))) for name, fn in impls.items()},
+                warmup={name: (lambda fn=fn, m=m: fn(min(m, 1000))) for name, fn in impls.items()},
             )
             targets = (c.Target(c.THREADING, THREADING_TARGET),) if m == min(sizes) else ()
             summaries[(kind, m)] = c.summarize(

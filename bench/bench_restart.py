@@ -58,45 +58,14 @@ def pyifrit_restart(ifrit: ModuleType) -> Callable[[int], None]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = c.argument_parser(DESCRIPTION, default_n=20_000).parse_args(argv)
-    if args.n < 1 or args.rounds < 1:
-        raise SystemExit("--n and --rounds must be at least 1")
-    wanted = args.only or [c.PYIFRIT, c.THREADING, c.ASYNCIO]
-
-    baselines = c.load_baselines(args.baselines)
-    ifrit = c.import_ifrit() if c.PYIFRIT in wanted else None
-    if c.PYIFRIT in wanted and ifrit is None:
-        if args.only:
-            raise SystemExit("pyifrit was asked for with --only but cannot be imported")
-        wanted.remove(c.PYIFRIT)
-
-    impls: dict[str, Callable[[int], None]] = {}
-    if ifrit is not None:
-        impls[c.PYIFRIT] = pyifrit_restart(ifrit)
-    if c.THREADING in wanted:
-        impls[c.THREADING] = baselines.ThreadingImpl().restart
-    if c.ASYNCIO in wanted:
-        impls[c.ASYNCIO] = baselines.AsyncioImpl().restart
-
-    n = args.n
-
-    def measure(fn: Callable[[int], None]) -> c.Measurement:
-        return lambda: {"restart": c.timed(lambda: fn(n), n)}
-
-    warm_n = max(1, min(n // 10, 2_000))
-    samples = c.run_rounds(
-        {name: measure(fn) for name, fn in impls.items()},
-        args.rounds,
-        warmup={name: (lambda fn=fn: fn(warm_n)) for name, fn in impls.items()},
-    )
-    summary = c.summarize(
-        "restart",
-        samples,
-        params={"n": n, "rounds": args.rounds},
-        env=c.environment(ifrit),
+    return c.per_op_main(
+        argv,
+        description=DESCRIPTION,
+        workload="restart",
+        make_pyifrit=pyifrit_restart,
+        baseline="restart",
         targets=TARGETS,
     )
-    return c.finish(summary, args.json)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,17 @@
 
 #include "ifr.h"
 
+/* The park backend, when the build did not choose one (see park.c). */
+#if !defined(IFR_PARK_FUTEX) && !defined(IFR_PARK_CONDVAR) && !defined(IFR_PARK_WAITONADDRESS)
+#if defined(_WIN32)
+#define IFR_PARK_WAITONADDRESS 1
+#elif defined(__linux__)
+#define IFR_PARK_FUTEX 1
+#else
+#define IFR_PARK_CONDVAR 1
+#endif
+#endif
+
 #ifdef _WIN32
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN

@@ -16,16 +16,6 @@
 #include <errno.h>
 #include <limits.h>
 
-#if !defined(IFR_PARK_FUTEX) && !defined(IFR_PARK_CONDVAR) && !defined(IFR_PARK_WAITONADDRESS)
-#if defined(_WIN32)
-#define IFR_PARK_WAITONADDRESS 1
-#elif defined(__linux__)
-#define IFR_PARK_FUTEX 1
-#else
-#define IFR_PARK_CONDVAR 1
-#endif
-#endif
-
 /* ===================================================================== */
 #if defined(IFR_PARK_FUTEX)
 #include <linux/futex.h>

@@ -41,16 +41,6 @@
 #include <unistd.h>
 #endif
 
-#if !defined(IFR_PARK_FUTEX) && !defined(IFR_PARK_CONDVAR) && !defined(IFR_PARK_WAITONADDRESS)
-#if defined(_WIN32)
-#define IFR_PARK_WAITONADDRESS 1
-#elif defined(__linux__)
-#define IFR_PARK_FUTEX 1
-#else
-#define IFR_PARK_CONDVAR 1
-#endif
-#endif
-
 struct ifr_sigsub {
     ifr_waitq q;                          /* word: bumped on every delivery  */
     _Atomic uint32_t pending[IFR_SIG_MAX]; /* deliveries not yet taken       */
