@@ -24,7 +24,7 @@
 #endif
 
 static atomic_llong spin_ns = 50000; /* 50 us */
-#define IFR_PURE_SPIN_NS 5000    /* then spin with yields */
+#define IFR_PURE_SPIN_NS 300     /* then spin with yields */
 
 static void ifr_yield(void) {
 #ifdef _WIN32
@@ -103,7 +103,7 @@ static void spin_learn(int kind, int64_t budget, int64_t took, int ok) {
 }
 
 int ifr_spin_until(int kind, ifr_cond_fn cond, void *arg, int64_t deadline_ns) {
-    int max_spinners = ifr_ncpu() - 1;
+    int max_spinners = ifr_ncpu() > 1 ? ifr_ncpu() : 0;
     if (max_spinners <= 0) return 0;
     int64_t budget = spin_budget(kind);
     if (budget <= 0) return 0;
@@ -127,11 +127,13 @@ int ifr_spin_until(int kind, ifr_cond_fn cond, void *arg, int64_t deadline_ns) {
             break;
         }
         ifr_cpu_relax();
-        if ((i & 31) == 0) {
+        if ((i & 7) == 0) {
             now = ifr_now_ns();
             if (now >= end) break;
-            /* Past the first microseconds, let a thread that shares this CPU
-             * (perhaps the one we wait for) run. */
+            /* Past a brief pure spin, yield often: when the thread we wait
+             * for shares this CPU (the scheduler often puts a woken thread
+             * on its waker's CPU), it runs at once instead of after our
+             * budget; when it does not, a yield costs a fraction of a us. */
             if (now >= yield_after) ifr_yield();
         }
     }
