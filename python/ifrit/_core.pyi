@@ -10,6 +10,8 @@ import signal
 from collections.abc import Callable, Iterator
 from typing import Any, Final, Generic, TypeVar, final
 
+from typing_extensions import disjoint_base
+
 _T = TypeVar("_T")
 
 class Closed(Exception):
@@ -40,6 +42,7 @@ class Signals:
     @property
     def _seq(self) -> int: ...
 
+@disjoint_base
 class Mailbox(Generic[_T]):
     def __init__(self) -> None: ...
     def put(self, item: _T) -> None: ...
@@ -66,6 +69,7 @@ class ExitEvent:
     def is_set(self) -> bool: ...
     def wait(self, timeout: float | None = None) -> BaseException | None: ...
 
+@disjoint_base
 class Proc:
     """Process mechanism: state word, signal mailbox, events, start."""
 
@@ -94,6 +98,7 @@ class Proc:
     @property
     def _exit_error(self) -> BaseException | None: ...
 
+@final
 class SigSub:
     def __init__(self, *signals: int) -> None: ...
     @property
