@@ -20,7 +20,8 @@ from ifrit.grouper import (
 
 from _gsupport import DEADLINE, Log, Worker, stop, until_signal
 
-INT, TERM, USR1 = signal.SIGINT, signal.SIGTERM, signal.SIGUSR1
+# SIGUSR1 is only a value sent through mailboxes here; Windows has no such name.
+INT, TERM, USR1 = signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGUSR1", 10)
 
 
 def drain(mailbox, timeout=DEADLINE):

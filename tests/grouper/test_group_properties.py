@@ -27,7 +27,8 @@ from ifrit.grouper import DuplicateNamesError, ErrorTrace, GroupClosedError, Mem
 
 from _gsupport import DEADLINE
 
-INT, TERM, USR1 = signal.SIGINT, signal.SIGTERM, signal.SIGUSR1
+# SIGUSR1 is only a value sent through mailboxes here; Windows has no such name.
+INT, TERM, USR1 = signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGUSR1", 10)
 EXAMPLES = int(os.environ.get("GROUPER_EXAMPLES", "1000"))
 SETTINGS = settings(
     max_examples=EXAMPLES,

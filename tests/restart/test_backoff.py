@@ -10,7 +10,7 @@ import pytest
 
 import ifrit
 from _support import posix_signals
-from ifrit import restart
+from ifrit import _restart, restart
 from ifrit.testing import FakeRunner
 
 T = 10.0
@@ -175,7 +175,7 @@ def test_signal_ends_real_backoff_sleep_at_once():
     def sleep(signals, seconds):
         assert seconds == pytest.approx(30.0)
         entered.set()
-        return restart._wait_for_signal(signals, seconds)
+        return _restart._wait_for_signal(signals, seconds)
 
     runner = Failing(FakeClock())
     p = ifrit.invoke(lambda s, r: (r(), restart.Backoff(runner, initial=30.0, jitter=0.0,
