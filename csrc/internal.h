@@ -78,7 +78,7 @@ static inline void ifr_cpu_relax(void) {
 typedef int (*ifr_cond_fn)(void *arg);
 
 /* Kinds of spin, each with its own adaptive budget (spin.c). */
-enum { IFR_SPIN_WAIT = 0, IFR_SPIN_IDLE = 1, IFR_SPIN_BATON = 2, IFR_SPIN_KINDS = 3 };
+enum { IFR_SPIN_WAIT = 0, IFR_SPIN_IDLE = 1, IFR_SPIN_BATON = 2, IFR_SPIN_PREWAKE = 3, IFR_SPIN_KINDS = 4 };
 
 /* Poll cond(arg) for up to the current budget of `kind` (or `deadline_ns`,
  * if sooner), if a spinning slot is free. Returns non-zero as soon as cond

@@ -10,6 +10,11 @@
  * the worker announced (`parked`) that it is parking (Dekker: word store
  * then parked load, against parked store then word load).
  *
+ * Jobs come in runs (a group starts its members one after another), so a
+ * submit that takes a worker also wakes the next idle one if it is parked
+ * ("pre-wake"): its kernel wake-up latency then overlaps the current job's,
+ * and it spins (with its own adaptive budget) when the next job comes.
+ *
  * Worker records are never freed: a finished thread puts its record on the
  * `spare` list for the next new thread, so a submitter or trim that still
  * touches a record after handing it a job or QUIT never touches freed
@@ -123,21 +128,25 @@ static void worker_main(void *p) {
         ifr_mutex_unlock(&pool.lock);
 
         int64_t deadline = idle_timeout < 0 ? -1 : ifr_deadline(idle_timeout);
-        if (!ifr_spin_until(IFR_SPIN_IDLE, job_arrived, w, deadline)) {
-            for (;;) {
-                atomic_store(&w->parked, 1);
-                ifr_status rc = IFR_OK;
-                if (atomic_load(&w->word) == W_IDLE) rc = ifr_park(&w->word, W_IDLE, deadline);
-                atomic_store(&w->parked, 0);
-                if (atomic_load(&w->word) != W_IDLE) break;
-                if (rc == IFR_TIMEOUT) {
-                    ifr_mutex_lock(&pool.lock);
-                    int was_idle = unlink_idle(w); /* else a job or QUIT is on its way */
-                    ifr_mutex_unlock(&pool.lock);
-                    if (was_idle) quit = 1;
-                    break;
-                }
+        int spin_kind = IFR_SPIN_IDLE;
+        for (;;) {
+            if (ifr_spin_until(spin_kind, job_arrived, w, deadline)) break;
+            atomic_store(&w->parked, 1);
+            ifr_status rc = IFR_OK;
+            if (atomic_load(&w->word) == W_IDLE) rc = ifr_park(&w->word, W_IDLE, deadline);
+            atomic_store(&w->parked, 0);
+            if (atomic_load(&w->word) != W_IDLE) break;
+            if (rc == IFR_TIMEOUT) {
+                ifr_mutex_lock(&pool.lock);
+                int was_idle = unlink_idle(w); /* else a job or QUIT is on its way */
+                ifr_mutex_unlock(&pool.lock);
+                if (was_idle) quit = 1;
+                break;
             }
+            /* Woken without a job: a submitter pre-woke us because a job
+             * for us is likely to follow (see ifr_pool_submit). Spin for it
+             * (with its own adaptive budget) before parking again. */
+            spin_kind = IFR_SPIN_PREWAKE;
         }
         if (quit) break;
         /* A submitter or trim took us off the stack: wait for its store. */
@@ -164,10 +173,14 @@ ifr_status ifr_pool_submit(ifr_thread_fn fn, void *arg, const char *name) {
     if (!fn) return IFR_INVALID;
     ifr_mutex_lock(&pool.lock);
     worker *w = pool.idle;
-    worker *fresh = NULL;
+    worker *fresh = NULL, *prewake = NULL;
     if (w) {
         pool.idle = w->next;
         pool.nidle--;
+        /* Jobs tend to come in runs (a group starting its members): wake
+         * the next idle worker now, so that its wake-up latency overlaps
+         * this job's and it is spinning when the next job comes. */
+        if (pool.idle && atomic_load(&pool.idle->parked)) prewake = pool.idle;
     } else {
         pool.nthreads++;
         fresh = pool.spare;
@@ -180,6 +193,7 @@ ifr_status ifr_pool_submit(ifr_thread_fn fn, void *arg, const char *name) {
         set_job(w, fn, arg, name);
         atomic_store(&w->word, W_JOB);
         if (atomic_load(&w->parked)) ifr_unpark(&w->word, IFR_ALL);
+        if (prewake) ifr_unpark(&prewake->word, IFR_ALL); /* records are never freed */
         return IFR_OK;
     }
     w = fresh ? fresh : calloc(1, sizeof *w);
