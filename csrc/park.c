@@ -82,8 +82,8 @@ void ifr__park_after_fork(void) {}
 #else /* IFR_PARK_CONDVAR */
 /*
  * condvar: a table of IFR_BUCKETS buckets hashed by address, each a mutex
- * and a FIFO list of parked waiters. A waiter lives on the parking thread's
- * stack with its own condition variable, so a wake-up reaches only threads
+ * and a FIFO list of parked waiters. A waiter is the parking thread's own
+ * (thread-local) record with its own condition variable, made once, so a wake-up reaches only threads
  * parked on that very word (no thundering herd on shared buckets). The
  * parker checks the word under the bucket lock; the waker takes the same
  * lock, unlinks the waiters it wakes and marks them woken, so no wake-up is
@@ -124,6 +124,10 @@ static bucket *bucket_of(ifr_word *word) {
     return &buckets[(a >> 40) % IFR_BUCKETS];
 }
 
+/* The calling thread's waiter: a thread parks on one word at a time. */
+static _Thread_local waiter tls_waiter;
+static _Thread_local int tls_waiter_ready;
+
 static void unlink_waiter(bucket *b, waiter *w) {
     waiter *prev = NULL;
     for (waiter *x = b->head; x; prev = x, x = x->next) {
@@ -141,28 +145,32 @@ const char *ifr_park_backend(void) { return "condvar"; }
 ifr_status ifr_park(ifr_word *word, uint32_t expected, int64_t deadline_ns) {
     bucket *b = bucket_of(word);
     ifr_status st = IFR_OK;
-    waiter w;
+    waiter *wp = &tls_waiter;
+    if (!tls_waiter_ready) {
+        /* One condition variable per thread, made on its first park. */
+        pthread_condattr_t a;
+        pthread_condattr_init(&a);
+#if !defined(__APPLE__)
+        pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+#endif
+        pthread_cond_init(&wp->cv, &a);
+        pthread_condattr_destroy(&a);
+        tls_waiter_ready = 1;
+    }
     pthread_mutex_lock(&b->mu);
     if (atomic_load(word) != expected) {
         pthread_mutex_unlock(&b->mu);
         return IFR_OK;
     }
-    pthread_condattr_t a;
-    pthread_condattr_init(&a);
-#if !defined(__APPLE__)
-    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-#endif
-    pthread_cond_init(&w.cv, &a);
-    pthread_condattr_destroy(&a);
-    w.addr = word;
-    w.woken = 0;
-    w.next = NULL;
-    if (b->tail) b->tail->next = &w;
-    else b->head = &w;
-    b->tail = &w;
-    while (!w.woken) {
+    wp->addr = word;
+    wp->woken = 0;
+    wp->next = NULL;
+    if (b->tail) b->tail->next = wp;
+    else b->head = wp;
+    b->tail = wp;
+    while (!wp->woken) {
         if (deadline_ns < 0) {
-            pthread_cond_wait(&w.cv, &b->mu);
+            pthread_cond_wait(&wp->cv, &b->mu);
             continue;
         }
         int r;
@@ -172,20 +180,19 @@ ifr_status ifr_park(ifr_word *word, uint32_t expected, int64_t deadline_ns) {
             r = ETIMEDOUT;
         } else {
             struct timespec ts = {(time_t)(rel / 1000000000LL), (long)(rel % 1000000000LL)};
-            r = pthread_cond_timedwait_relative_np(&w.cv, &b->mu, &ts);
+            r = pthread_cond_timedwait_relative_np(&wp->cv, &b->mu, &ts);
         }
 #else
         struct timespec ts = {(time_t)(deadline_ns / 1000000000LL), (long)(deadline_ns % 1000000000LL)};
-        r = pthread_cond_timedwait(&w.cv, &b->mu, &ts);
+        r = pthread_cond_timedwait(&wp->cv, &b->mu, &ts);
 #endif
-        if (r == ETIMEDOUT && !w.woken) {
-            unlink_waiter(b, &w);
+        if (r == ETIMEDOUT && !wp->woken) {
+            unlink_waiter(b, wp);
             st = IFR_TIMEOUT;
             break;
         }
     }
     pthread_mutex_unlock(&b->mu);
-    pthread_cond_destroy(&w.cv);
     return st;
 }
 
