@@ -208,30 +208,28 @@ class DynamicClient:
         ``event_buffer_size`` of the most recent ones, then each new one. It
         is closed once no more can come (the group is closed and every member
         has entered, or the run is over)."""
-        s = self._group._session_now()
-        mb: Mailbox[EntranceEvent] = Mailbox()
-        with s.lock:
-            for event in s.entrances:
-                mb.put(event)
-            if s.entrance_listeners is None:
-                mb.close()
-            else:
-                s.entrance_listeners.append(mb)
-        return mb
+        return self._listen("entrances", "entrance_listeners")
 
     def exit_listener(self) -> Mailbox[ExitEvent]:
         """A new mailbox of :class:`ExitEvent`: first up to
         ``event_buffer_size`` of the most recent ones, then each new one. It
         is closed when the run is over."""
+        return self._listen("exits", "exit_listeners")
+
+    def _listen(self, buffered: str, listeners: str) -> Mailbox[Any]:
+        """A new listener mailbox: the session's buffered events of one kind
+        first, then (registered in ``listeners``) each new one; closed at
+        once when no more of them can come (``listeners`` is None)."""
         s = self._group._session_now()
-        mb: Mailbox[ExitEvent] = Mailbox()
+        mb: Mailbox[Any] = Mailbox()
         with s.lock:
-            for event in s.exits:
+            for event in getattr(s, buffered):
                 mb.put(event)
-            if s.exit_listeners is None:
+            registered = getattr(s, listeners)
+            if registered is None:
                 mb.close()
             else:
-                s.exit_listeners.append(mb)
+                registered.append(mb)
         return mb
 
     def get(self, name: str) -> Process | None:
