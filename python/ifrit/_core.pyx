@@ -38,6 +38,10 @@ cdef extern from "Python.h":
     PyGILState_STATE PyGILState_Ensure() nogil
     void PyGILState_Release(PyGILState_STATE state) nogil
     PyThreadState *PyEval_SaveThread() nogil
+    ctypedef struct PyInterpreterState:
+        pass
+    PyInterpreterState *PyInterpreterState_Get()
+    PyThreadState *PyThreadState_New(PyInterpreterState *interp) nogil
     unsigned long PyThread_get_thread_ident() nogil
     void PyErr_WriteUnraisable(object obj)
 
@@ -468,6 +472,10 @@ cdef class _Ready:
 
 cdef void _run_job(void *arg) noexcept nogil:
     # Runs on a pool thread. `arg` is an owned reference to the Proc.
+    # The submitter usually still holds the GIL for a while (it returns from
+    # background() and goes on); spin until it lets go rather than block on
+    # the GIL's condition variable, which costs a kernel wake-up on each side.
+    ifr_baton_await(BATON_NS)
     ifr_baton_take()
     with gil:
         _run(<object>arg)
@@ -846,11 +854,18 @@ def _sigbridge_subscribers(signo):
 # The thread pool's Python thread states, tuning, fork
 # ---------------------------------------------------------------------------
 
+# The interpreter that imported this module: pool threads run its code.
+cdef PyInterpreterState *_interp = PyInterpreterState_Get()
+
+
 cdef void _on_thread_start() noexcept nogil:
     # Give the new pool thread a Python thread state for its whole life:
-    # later `with gil` blocks on it are then cheap re-entries.
-    PyGILState_Ensure()
-    PyEval_SaveThread()
+    # later `with gil` blocks on it are then cheap re-entries. Creating it
+    # does not need the GIL (the C API says so); it becomes this thread's
+    # PyGILState thread state, with a gilstate count of 1, exactly as
+    # PyGILState_Ensure() + PyEval_SaveThread() would leave it, but without
+    # a GIL round trip that competes with the thread that submitted the job.
+    PyThreadState_New(_interp)
 
 
 cdef void _on_thread_exit() noexcept nogil:
