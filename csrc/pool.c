@@ -27,6 +27,7 @@
  */
 #include "internal.h"
 
+#include <limits.h>
 #include <string.h>
 
 enum { W_BUSY = 0, W_IDLE = 1, W_JOB = 2, W_QUIT = 3 };
@@ -54,7 +55,41 @@ static struct {
 #else
     PTHREAD_MUTEX_INITIALIZER,
 #endif
-    NULL, NULL, 0, 0, 0, {0, 16, 10000000000LL, NULL, NULL}};
+    NULL, NULL, 0, 0, 0, {0, UINT_MAX, 30000000000LL, 1, NULL, NULL}};
+
+/* ---- the process's futex hash (Linux; see grow_futex_hash in ifr.h) ---- */
+#ifdef __linux__
+#include <sys/prctl.h>
+#ifndef PR_FUTEX_HASH
+#define PR_FUTEX_HASH 78
+#endif
+#ifndef PR_FUTEX_HASH_SET_SLOTS
+#define PR_FUTEX_HASH_SET_SLOTS 1
+#endif
+#ifndef PR_FUTEX_HASH_GET_SLOTS
+#define PR_FUTEX_HASH_GET_SLOTS 2
+#endif
+#define FUTEX_HASH_MAX_SLOTS (1u << 20)
+static atomic_int futex_hash_unsupported; /* the kernel has no private hash */
+
+/* The pool now has `nthreads` threads (a power of two >= 64). */
+static void grow_futex_hash(unsigned nthreads) {
+    if (atomic_load_explicit(&futex_hash_unsupported, memory_order_relaxed)) return;
+    unsigned want = nthreads >= FUTEX_HASH_MAX_SLOTS / 2 ? FUTEX_HASH_MAX_SLOTS : nthreads * 2;
+    int have = prctl(PR_FUTEX_HASH, PR_FUTEX_HASH_GET_SLOTS, 0, 0, 0);
+    if (have < 0) { /* EINVAL: a kernel before 6.16, nothing to do ever */
+        atomic_store_explicit(&futex_hash_unsupported, 1, memory_order_relaxed);
+        return;
+    }
+    /* 0: the process uses the global hash (sized by the kernel for the
+     * whole machine, or chosen by the program): leave it. Failures (an
+     * immutable hash, no memory) leave the hash as it is: only slower. */
+    if (have > 0 && (unsigned)have < want)
+        (void)prctl(PR_FUTEX_HASH, PR_FUTEX_HASH_SET_SLOTS, (unsigned long)want, 0, 0);
+}
+#else
+static void grow_futex_hash(unsigned nthreads) { (void)nthreads; }
+#endif
 
 void ifr_pool_configure(const ifr_pool_config *cfg) {
     ifr_mutex_lock(&pool.lock);
@@ -174,6 +209,7 @@ ifr_status ifr_pool_submit(ifr_thread_fn fn, void *arg, const char *name) {
     ifr_mutex_lock(&pool.lock);
     worker *w = pool.idle;
     worker *fresh = NULL, *prewake = NULL;
+    unsigned grow_hash_at = 0;
     if (w) {
         pool.idle = w->next;
         pool.nidle--;
@@ -183,6 +219,9 @@ ifr_status ifr_pool_submit(ifr_thread_fn fn, void *arg, const char *name) {
         if (pool.idle && atomic_load(&pool.idle->parked)) prewake = pool.idle;
     } else {
         pool.nthreads++;
+        /* At 64, 128, 256, ... threads: keep futex wake-ups O(1). */
+        if (pool.nthreads >= 64 && (pool.nthreads & (pool.nthreads - 1)) == 0 && pool.cfg.grow_futex_hash)
+            grow_hash_at = pool.nthreads;
         fresh = pool.spare;
         if (fresh) pool.spare = fresh->next;
     }
@@ -204,7 +243,10 @@ ifr_status ifr_pool_submit(ifr_thread_fn fn, void *arg, const char *name) {
         set_job(w, fn, arg, name);
         memcpy(w->cur_name, w->name, sizeof w->cur_name); /* named at start */
         st = ifr_thread_start(worker_main, w, name, stack);
-        if (st == IFR_OK) return IFR_OK;
+        if (st == IFR_OK) {
+            if (grow_hash_at) grow_futex_hash(grow_hash_at);
+            return IFR_OK;
+        }
     }
     ifr_mutex_lock(&pool.lock);
     pool.nthreads--;

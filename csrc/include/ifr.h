@@ -328,8 +328,16 @@ void ifr_thread_set_name(const char *name);
  */
 typedef struct ifr_pool_config {
     size_t stack_size;       /* new threads' stack size; 0 = OS default      */
-    unsigned max_idle;       /* idle threads kept at most (default 16)       */
-    int64_t idle_timeout_ns; /* an idle thread exits after this (default 10 s) */
+    unsigned max_idle;       /* idle threads kept at most (default UINT_MAX: */
+                             /* no limit; idle_timeout trims them)           */
+    int64_t idle_timeout_ns; /* an idle thread exits after this (default 30 s) */
+    /* Linux >= 6.16 gives a process a private futex hash sized by its CPU
+     * count (16 buckets on 2 CPUs) and a futex wake walks a whole bucket, so
+     * with thousands of parked threads every wake-up costs O(threads).
+     * Non-zero (default): grow that hash with the pool (2 buckets per pool
+     * thread, checked when the thread count reaches a power of two >= 64).
+     * Never shrinks it; leaves the global hash, or a larger one, alone. */
+    int grow_futex_hash;
     /* Called on each pool thread when it starts and right before it exits
      * (the binding attaches and detaches a Python thread state). NULL: none. */
     void (*on_thread_start)(void);

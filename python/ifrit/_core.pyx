@@ -923,14 +923,17 @@ def pool_trim(timeout=None):
     return _block(_trim, NULL, _deadline(timeout)) == IFR_OK
 
 
-def set_pool(*, max_idle=None, idle_timeout=None, stack_size=None):
-    """Tune the pool: idle threads kept, their idle timeout (s), new threads' stack size."""
+def set_pool(*, max_idle=None, idle_timeout=None, stack_size=None, grow_futex_hash=None):
+    """Tune the pool: idle threads kept (default: no limit), their idle
+    timeout (s, default 30), new threads' stack size (bytes, 0 = the OS
+    default), and whether to grow the process's futex hash with the pool
+    (Linux >= 6.16; default True). Options left as None keep their value."""
     cdef ifr_pool_config cfg
     ifr_pool_get_config(&cfg)
     if max_idle is not None:
         if max_idle < 0:
             raise ValueError(f"max_idle must be >= 0, got {max_idle!r}")
-        cfg.max_idle = max_idle
+        cfg.max_idle = min(max_idle, 0xFFFFFFFF)
     if idle_timeout is not None:
         if not idle_timeout >= 0:
             raise ValueError(f"idle_timeout must be >= 0, got {idle_timeout!r}")
@@ -939,7 +942,21 @@ def set_pool(*, max_idle=None, idle_timeout=None, stack_size=None):
         if stack_size < 0:
             raise ValueError(f"stack_size must be >= 0, got {stack_size!r}")
         cfg.stack_size = stack_size
+    if grow_futex_hash is not None:
+        cfg.grow_futex_hash = 1 if grow_futex_hash else 0
     ifr_pool_configure(&cfg)
+
+
+def pool_config():
+    """The pool settings as a dict (see set_pool)."""
+    cdef ifr_pool_config cfg
+    ifr_pool_get_config(&cfg)
+    return {
+        "max_idle": cfg.max_idle,
+        "idle_timeout": cfg.idle_timeout_ns / 1e9,
+        "stack_size": cfg.stack_size,
+        "grow_futex_hash": cfg.grow_futex_hash != 0,
+    }
 
 
 def _after_fork_child():

@@ -89,6 +89,7 @@ cdef extern from "ifr.h" nogil:
         size_t stack_size
         unsigned max_idle
         int64_t idle_timeout_ns
+        int grow_futex_hash
         void (*on_thread_start)() noexcept nogil
         void (*on_thread_exit)() noexcept nogil
     void ifr_pool_configure(const ifr_pool_config *cfg)

@@ -7,6 +7,9 @@
  */
 #include "harness.h"
 
+#include <limits.h>
+#include <unistd.h>
+
 #define BIG_STACK (16u << 20) /* above the usual 8 MiB default */
 
 static atomic_int hook_starts, hook_exits;
@@ -39,8 +42,9 @@ static void ensure_configured(void)
     memset(&cfg, 0xab, sizeof cfg);
     ifr_pool_get_config(&cfg);
     CHECK_EQ(cfg.stack_size, 0);
-    CHECK_EQ(cfg.max_idle, 16);
-    CHECK_EQ(cfg.idle_timeout_ns, 10 * T_SEC);
+    CHECK_EQ(cfg.max_idle, UINT_MAX);
+    CHECK_EQ(cfg.idle_timeout_ns, 30 * T_SEC);
+    CHECK_EQ(cfg.grow_futex_hash, 1);
     CHECK(cfg.on_thread_start == NULL);
     CHECK(cfg.on_thread_exit == NULL);
     unsigned threads = 99, idle = 99;
@@ -54,7 +58,7 @@ static void ensure_configured(void)
     ifr_pool_get_config(&back);
     CHECK(back.on_thread_start == on_start);
     CHECK(back.on_thread_exit == on_exit_hook);
-    CHECK_EQ(back.max_idle, 16);
+    CHECK_EQ(back.max_idle, UINT_MAX);
 }
 
 static void set_config(size_t stack_size, unsigned max_idle, int64_t idle_timeout_ns)
@@ -411,6 +415,69 @@ static void pool_max_idle(void)
     trim_all();
 }
 
+/* ---- the futex hash (Linux >= 6.16) ------------------------------------------ */
+
+#ifdef __linux__
+#include <sys/prctl.h>
+static int futex_slots(void) { return prctl(78 /* PR_FUTEX_HASH */, 2 /* GET_SLOTS */, 0, 0, 0); }
+
+/* Run n gated jobs at once (n threads), then let them go. */
+static void run_gated(int n)
+{
+    gate_ctx g;
+    g.gate = ifr_event_new();
+    CHECK(g.gate != NULL);
+    atomic_init(&g.arrived, 0);
+    atomic_init(&g.done, 0);
+    for (int i = 0; i < n; i++)
+        CHECK_ST(ifr_pool_submit(gated_job, &g, "hash"), IFR_OK);
+    WAIT_UNTIL(atomic_load(&g.arrived) == n, 20000, "all gated jobs running at once");
+    ifr_event_set(g.gate);
+    WAIT_UNTIL(atomic_load(&g.done) == n, 20000, "gated jobs finish");
+    ifr_event_release(g.gate);
+}
+#endif
+
+static void pool_futex_hash(void)
+{
+#ifdef __linux__
+    ensure_configured();
+    trim_all();
+    int before = futex_slots();
+    if (before < 0) {
+        printf("  (kernel without a private futex hash: nothing to grow)\n");
+        return;
+    }
+    /* switched off: 140 threads leave the hash as the kernel sized it
+     * (the kernel itself grows it only up to 4 slots per CPU) */
+    ifr_pool_config cfg;
+    ifr_pool_get_config(&cfg);
+    cfg.grow_futex_hash = 0;
+    ifr_pool_configure(&cfg);
+    run_gated(140);
+    int off = futex_slots();
+    int cpu_sized = 16;
+    while (cpu_sized < 4 * (int)sysconf(_SC_NPROCESSORS_ONLN)) cpu_sized *= 2;
+    CHECK_MSG(off == before || off <= cpu_sized, "slots %d -> %d with growth off", before, off);
+    trim_all();
+    /* on: once the pool has 128 threads, the hash has >= 256 slots, unless
+     * the process uses the global hash (0), which is left alone */
+    cfg.grow_futex_hash = 1;
+    ifr_pool_configure(&cfg);
+    run_gated(140);
+    int on = futex_slots();
+    if (off == 0)
+        CHECK_EQ(on, 0);
+    else
+        CHECK_MSG(on >= 256, "slots %d (was %d) after 140 pool threads", on, off);
+    printf("  (futex hash slots: %d at start, %d with growth off, %d with growth on)\n", before,
+           off, on);
+    trim_all();
+#else
+    printf("  (not Linux: no futex hash)\n");
+#endif
+}
+
 static void pool_idle_timeout(void)
 {
     ensure_configured();
@@ -483,4 +550,4 @@ static void pool_trim_and_hooks(void)
 
 T_MAIN(T_CASE(pool_many_jobs), T_CASE(thread_start), T_CASE(thread_set_name), T_CASE(pool_reuse),
        T_CASE(pool_job_names), T_CASE(pool_stack_size), T_CASE(pool_max_idle),
-       T_CASE(pool_idle_timeout), T_CASE(pool_trim_and_hooks))
+       T_CASE(pool_idle_timeout), T_CASE(pool_futex_hash), T_CASE(pool_trim_and_hooks))

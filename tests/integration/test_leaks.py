@@ -38,6 +38,11 @@ report = {"cycles": CYCLES}
 
 
 def threads_now():
+    # a process exits a moment before its pool thread is idle again, and
+    # trim only touches idle threads: wait until none is busy
+    deadline = time.monotonic() + 10
+    while _core.pool_stats()[0] != _core.pool_stats()[1] and time.monotonic() < deadline:
+        time.sleep(0.001)  # polling a condition
     report.setdefault("trims", []).append(_core.pool_trim(10.0))
     # trimmed threads may still be finishing their exit: let the OS reap them
     deadline = time.monotonic() + 5
