@@ -49,7 +49,7 @@ typedef SRWLOCK ifr_mutex;
 typedef pthread_mutex_t ifr_mutex;
 #define ifr_mutex_init(m) pthread_mutex_init((m), NULL)
 #define ifr_mutex_destroy(m) pthread_mutex_destroy(m)
-#define ifr_mutex_lock(m) pthread_mutex_lock(m)
+/* ifr_mutex_lock (below) spins briefly before it blocks. */
 #define ifr_mutex_unlock(m) pthread_mutex_unlock(m)
 #endif
 
@@ -72,13 +72,41 @@ static inline void ifr_cpu_relax(void) {
 #endif
 }
 
+#ifndef _WIN32
+/* Every critical section of the core is a few dozen instructions, so a
+ * contended lock is almost always released within a microsecond: try again
+ * for a while before blocking, as glibc's mutex would otherwise go straight
+ * to a futex wait (and the unlocker to a futex wake). A waiter that spins
+ * on a lock-free "not empty" hint and then takes the lock meets the writer
+ * still inside its critical section all the time. (SRW locks on Windows
+ * spin by themselves.) */
+#define IFR_MUTEX_SPINS 200
+static inline void ifr_mutex_lock(ifr_mutex *m) {
+    for (int i = 0; i < IFR_MUTEX_SPINS; i++) {
+        if (pthread_mutex_trylock(m) == 0) return;
+        ifr_cpu_relax();
+    }
+    pthread_mutex_lock(m);
+}
+#endif
+
 /* ---- spin policy (spin.c) ---- */
 
 /* A condition polled while spinning: returns non-zero when it holds. */
 typedef int (*ifr_cond_fn)(void *arg);
 
 /* Kinds of spin, each with its own adaptive budget (spin.c). */
-enum { IFR_SPIN_WAIT = 0, IFR_SPIN_IDLE = 1, IFR_SPIN_BATON = 2, IFR_SPIN_PREWAKE = 3, IFR_SPIN_KINDS = 4 };
+enum {
+    IFR_SPIN_WAIT = 0,    /* blocking calls in general                        */
+    IFR_SPIN_IDLE = 1,    /* an idle pool thread waiting for a job            */
+    IFR_SPIN_BATON = 2,   /* a thread waiting for the GIL holder to let go    */
+    IFR_SPIN_PREWAKE = 3, /* a thread woken early because news is coming      */
+    IFR_SPIN_SIGNALS = 4, /* a runner waiting in its process's signal mailbox:
+                           * often until shutdown, so it learns apart from
+                           * WAIT (a group's waits for its members are short) */
+    IFR_SPIN_POKED = 5,   /* a waiter poked because its news is coming        */
+    IFR_SPIN_KINDS = 6
+};
 
 /* Poll cond(arg) for up to the current budget of `kind` (or `deadline_ns`,
  * if sooner), if a spinning slot is free. Returns non-zero as soon as cond
@@ -102,6 +130,8 @@ typedef struct ifr_waitq {
     ifr_word word;         /* state or sequence word; single waiters park here */
     atomic_uint nwait;     /* single waiters parked or about to park           */
     atomic_uint nnodes;    /* selector nodes registered                        */
+    atomic_uint poked;     /* a wake-up without news: "spin, news is coming"   */
+    int spin_kind;         /* IFR_SPIN_WAIT, or IFR_SPIN_SIGNALS               */
     ifr_mutex nlock;       /* protects the node list                           */
     ifr_node head;         /* sentinel of the circular node list               */
 } ifr_waitq;
@@ -113,6 +143,9 @@ void ifr_waitq_notify(ifr_waitq *q);
 /* Register / unregister a selector node. */
 void ifr_waitq_add(ifr_waitq *q, ifr_node *n, ifr_word *selword);
 void ifr_waitq_remove(ifr_waitq *q, ifr_node *n);
+/* Wake single waiters without changing anything: each spins once more
+ * (IFR_SPIN_POKED budget) before parking again. A hint, see ifr.h. */
+void ifr_waitq_poke(ifr_waitq *q);
 
 /* Block until try_fn(arg) returns something other than IFR_EMPTY (that value
  * is returned), or the deadline passes (IFR_TIMEOUT) or the OS wait is
@@ -123,6 +156,9 @@ ifr_status ifr_waitq_wait(ifr_waitq *q, ifr_try_fn try_fn, void *arg,
                           int64_t deadline_ns);
 
 /* Internal accessors used by select.c. */
+/* Mark a mailbox as a process's signal mailbox (its waits spin as
+ * IFR_SPIN_SIGNALS). Before it is shared. */
+void ifr__mailbox_set_signals(ifr_mailbox *mb);
 ifr_waitq *ifr__event_q(ifr_event *ev);
 ifr_waitq *ifr__mailbox_q(ifr_mailbox *mb);
 ifr_waitq *ifr__proc_q(ifr_proc *p);

@@ -140,6 +140,10 @@ int ifr_mailbox_is_closed(ifr_mailbox *mb) { return atomic_load(&mb->aclosed); }
 
 uint32_t ifr_mailbox_seq(ifr_mailbox *mb) { return atomic_load(&mb->q.word); }
 
+void ifr_mailbox_poke(ifr_mailbox *mb) { ifr_waitq_poke(&mb->q); }
+
+void ifr__mailbox_set_signals(ifr_mailbox *mb) { mb->q.spin_kind = IFR_SPIN_SIGNALS; }
+
 /* Close; with `drain`, also remove every item and hand each to fn (or, with
  * fn NULL, to the mailbox's dispose function) after the lock is released. */
 static void close_impl(ifr_mailbox *mb, int drain, void (*fn)(void *, void *), void *ctx) {

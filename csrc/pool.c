@@ -11,9 +11,10 @@
  * then parked load, against parked store then word load).
  *
  * Jobs come in runs (a group starts its members one after another), so a
- * submit that takes a worker also wakes the next idle one if it is parked
+ * worker that gets a job first wakes the next idle one if it is parked
  * ("pre-wake"): its kernel wake-up latency then overlaps the current job's,
- * and it spins (with its own adaptive budget) when the next job comes.
+ * and it spins (with its own adaptive budget) when the next job comes. The
+ * worker does it, not the submitter, whose path stays free of syscalls.
  *
  * Worker records are never freed: a finished thread puts its record on the
  * `spare` list for the next new thread, so a submitter or trim that still
@@ -191,6 +192,15 @@ static void worker_main(void *p) {
             quit = 2;
             break;
         }
+        /* Jobs tend to come in runs (a group starting its members): wake
+         * the next idle worker now, so that its wake-up latency overlaps
+         * this job and it is spinning when the next job comes. Done here,
+         * not by the submitter, to keep the syscall off its path. */
+        ifr_mutex_lock(&pool.lock);
+        worker *next = pool.idle;
+        int wake_next = next && atomic_load(&next->parked);
+        ifr_mutex_unlock(&pool.lock);
+        if (wake_next) ifr_unpark(&next->word, IFR_ALL); /* records are never freed */
     }
     if (cfg.on_thread_exit) cfg.on_thread_exit();
     ifr_mutex_lock(&pool.lock);
@@ -208,15 +218,11 @@ ifr_status ifr_pool_submit(ifr_thread_fn fn, void *arg, const char *name) {
     if (!fn) return IFR_INVALID;
     ifr_mutex_lock(&pool.lock);
     worker *w = pool.idle;
-    worker *fresh = NULL, *prewake = NULL;
+    worker *fresh = NULL;
     unsigned grow_hash_at = 0;
     if (w) {
         pool.idle = w->next;
         pool.nidle--;
-        /* Jobs tend to come in runs (a group starting its members): wake
-         * the next idle worker now, so that its wake-up latency overlaps
-         * this job's and it is spinning when the next job comes. */
-        if (pool.idle && atomic_load(&pool.idle->parked)) prewake = pool.idle;
     } else {
         pool.nthreads++;
         /* At 64, 128, 256, ... threads: keep futex wake-ups O(1). */
@@ -232,7 +238,6 @@ ifr_status ifr_pool_submit(ifr_thread_fn fn, void *arg, const char *name) {
         set_job(w, fn, arg, name);
         atomic_store(&w->word, W_JOB);
         if (atomic_load(&w->parked)) ifr_unpark(&w->word, IFR_ALL);
-        if (prewake) ifr_unpark(&prewake->word, IFR_ALL); /* records are never freed */
         return IFR_OK;
     }
     w = fresh ? fresh : calloc(1, sizeof *w);

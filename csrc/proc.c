@@ -41,6 +41,7 @@ ifr_proc *ifr_proc_new(ifr_dispose_fn payload_dispose) {
         free(p);
         return NULL;
     }
+    ifr__mailbox_set_signals(p->sigs);
     ifr_waitq_init(&p->q, 0);
     ifr_mutex_init(&p->lock);
     p->payload = NULL;

@@ -73,7 +73,7 @@ int64_t ifr_get_spin_ns(void) { return atomic_load(&spin_ns); }
 static struct {
     atomic_llong budget;
     atomic_uint tick;
-} kinds[IFR_SPIN_KINDS] = {{50000, 0}, {50000, 0}, {50000, 0}, {50000, 0}};
+} kinds[IFR_SPIN_KINDS] = {{50000, 0}, {50000, 0}, {50000, 0}, {50000, 0}, {50000, 0}, {50000, 0}};
 
 /* The budget for one spin of `kind` now: 0 means do not spin. */
 static int64_t spin_budget(int kind) {

@@ -9,6 +9,8 @@ void ifr_waitq_init(ifr_waitq *q, uint32_t word) {
     atomic_init(&q->word, word);
     atomic_init(&q->nwait, 0);
     atomic_init(&q->nnodes, 0);
+    atomic_init(&q->poked, 0);
+    q->spin_kind = IFR_SPIN_WAIT;
     ifr_mutex_init(&q->nlock);
     q->head.prev = q->head.next = &q->head;
     q->head.word = NULL;
@@ -25,6 +27,13 @@ void ifr_waitq_notify(ifr_waitq *q) {
             ifr_unpark(n->word, IFR_ALL);
         }
         ifr_mutex_unlock(&q->nlock);
+    }
+}
+
+void ifr_waitq_poke(ifr_waitq *q) {
+    if (atomic_load(&q->nwait)) {
+        atomic_store(&q->poked, 1);
+        ifr_unpark(&q->word, IFR_ALL);
     }
 }
 
@@ -64,7 +73,7 @@ ifr_status ifr_waitq_wait(ifr_waitq *q, ifr_try_fn try_fn, void *arg, int64_t de
     if (st != IFR_EMPTY) return st;
     if (deadline_ns >= 0 && ifr_now_ns() >= deadline_ns) return IFR_TIMEOUT;
     try_state t = {try_fn, arg, IFR_EMPTY};
-    if (ifr_spin_until(IFR_SPIN_WAIT, try_cond, &t, deadline_ns)) return t.st;
+    if (ifr_spin_until(q->spin_kind, try_cond, &t, deadline_ns)) return t.st;
     for (;;) {
         uint32_t seq = atomic_load(&q->word);
         atomic_fetch_add(&q->nwait, 1);
@@ -80,5 +89,8 @@ ifr_status ifr_waitq_wait(ifr_waitq *q, ifr_try_fn try_fn, void *arg, int64_t de
         if (rc == IFR_TIMEOUT) return IFR_TIMEOUT;
         if (rc == IFR_INTERRUPTED) return IFR_INTERRUPTED;
         if (deadline_ns >= 0 && ifr_now_ns() >= deadline_ns) return IFR_TIMEOUT;
+        /* Poked: what we wait for is about to happen; be running for it. */
+        if (atomic_exchange(&q->poked, 0) && ifr_spin_until(IFR_SPIN_POKED, try_cond, &t, deadline_ns))
+            return t.st;
     }
 }

@@ -599,3 +599,32 @@ def test_await_pending_process_with_base_exception_exit():
 
     kind, value = _run_async(main)
     assert kind == "ok" and value is error
+
+
+# ------------------------------------------------------------------ prewake hint
+
+
+def test_prewake_is_only_a_hint(track):
+    """``_prewake`` (used by ordered groups) wakes a runner parked in
+    ``signals.get`` without delivering anything: the runner keeps waiting
+    and gets exactly the signals sent afterwards, in order."""
+    got = []
+    waiting = threading.Event()
+
+    def runner(signals, ready):
+        ready()
+        waiting.set()
+        got.append(signals.get(timeout=DEADLINE))
+        got.append(signals.get(timeout=DEADLINE))
+
+    p = track(ifrit.background(runner))
+    assert waiting.wait(DEADLINE)
+    for _ in range(20):
+        p._prewake()
+    assert not p.is_exited and got == []
+    p.signal(signal.SIGHUP)
+    p._prewake()
+    p.signal(signal.SIGTERM)
+    assert p.wait(timeout=DEADLINE) is None
+    assert got == [signal.SIGHUP, signal.SIGTERM]
+    p._prewake()  # after exit: nothing to wake, no error

@@ -191,6 +191,11 @@ int ifr_mailbox_is_closed(ifr_mailbox *mb);
  * during an interval (ifrit.restart uses it to know whether a process was
  * signaled while it ran a runner). Never blocks. */
 uint32_t ifr_mailbox_seq(ifr_mailbox *mb);
+/* A hint that an item will be put soon: wake the threads parked in
+ * ifr_mailbox_get so that their kernel wake-up latency overlaps the time
+ * until the put; they spin a while for it, then park again. Changes nothing
+ * else (not the sequence number); never needed for correctness. */
+void ifr_mailbox_poke(ifr_mailbox *mb);
 
 /* Close and remove every remaining item, handing each to `fn(item, ctx)` in
  * FIFO order after the mailbox lock is released (with fn NULL: to the

@@ -160,6 +160,39 @@ static void blocking_get(void)
     ifr_mailbox_release(mb);
 }
 
+/* ---- poke: a wake-up hint that changes nothing ------------------------------------ */
+
+static void poke(void)
+{
+    ifr_mailbox *mb = ifr_mailbox_new(NULL);
+    CHECK(mb != NULL);
+    uint32_t seq = ifr_mailbox_seq(mb);
+    ifr_mailbox_poke(mb); /* nobody waiting: nothing happens */
+    CHECK_EQ(ifr_mailbox_seq(mb), seq);
+    CHECK_EQ(ifr_mailbox_len(mb), 0);
+
+    getter_ctx g;
+    memset(&g, 0, sizeof g);
+    g.mb = mb;
+    g.status = -12345;
+    t_thread *t = t_spawn(getter, &g);
+    WAIT_UNTIL(atomic_load(&g.started), 5000, "getter started");
+    /* poked while it spins, parks, or spins again after a poke: it keeps
+     * waiting (no item, no status), and the sequence number stays */
+    for (int i = 0; i < 30; i++) {
+        t_sleep_ms(2);
+        ifr_mailbox_poke(mb);
+    }
+    t_sleep_ms(20);
+    CHECK_EQ(g.status, -12345); /* plain read: the getter has not returned */
+    CHECK_EQ(ifr_mailbox_seq(mb), seq);
+    CHECK_ST(ifr_mailbox_put(mb, I2P(77)), IFR_OK);
+    t_join(t, 10000);
+    CHECK_ST(g.status, IFR_OK);
+    CHECK_PTR(g.item, I2P(77));
+    ifr_mailbox_release(mb);
+}
+
 /* ---- close semantics ------------------------------------------------------------ */
 
 static void close_semantics(void)
@@ -493,6 +526,6 @@ static void ping_pong(void)
     ifr_mailbox_release(c.to_b);
 }
 
-T_MAIN(T_CASE(fifo), T_CASE(null_items_and_poll), T_CASE(get_timeout), T_CASE(blocking_get),
+T_MAIN(T_CASE(fifo), T_CASE(null_items_and_poll), T_CASE(get_timeout), T_CASE(blocking_get), T_CASE(poke),
        T_CASE(close_semantics), T_CASE(dispose_on_release), T_CASE(close_drain),
        T_CASE(producers_consumers), T_CASE(ping_pong))

@@ -145,11 +145,16 @@ class _StaticGroup:
                 order = range(started)
                 if self._stop_order == _STOP_REVERSE:
                     order = order[::-1]
-                for i in order:
+                last = len(order) - 1
+                for k, i in enumerate(order):
                     if exited[i]:
                         continue
                     if stop is not None:
                         procs[i].signal(stop)
+                        if k < last:
+                            # the next one to stop: wake it now, so its
+                            # wake-up overlaps this member's shutdown
+                            procs[order[k + 1]]._prewake()
                     while not exited[i]:
                         index, value = select(signals, events)
                         if index == 0:
