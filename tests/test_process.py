@@ -628,3 +628,37 @@ def test_prewake_is_only_a_hint(track):
     assert p.wait(timeout=DEADLINE) is None
     assert got == [signal.SIGHUP, signal.SIGTERM]
     p._prewake()  # after exit: nothing to wake, no error
+
+
+def test_signal_all_signals_unmasked_processes_in_order(track):
+    """``_core._signal_all`` (a Parallel group's shutdown) signals every
+    process whose ``skip`` byte is 0, and checks its arguments."""
+    from ifrit import _core
+
+    got: dict[int, list[object]] = {i: [] for i in range(5)}
+
+    def runner_for(i):
+        def runner(signals, ready):
+            ready()
+            got[i].append(signals.get(timeout=DEADLINE))
+
+        return runner
+
+    procs = [track(ifrit.background(runner_for(i))) for i in range(5)]
+    assert all(p.wait_ready(timeout=DEADLINE) for p in procs)
+    skip = bytearray([0, 1, 0, 1, 0])
+    _core._signal_all(procs, skip, signal.SIGUSR1)
+    for i in (0, 2, 4):
+        assert procs[i].wait(timeout=DEADLINE) is None
+        assert got[i] == [signal.SIGUSR1]
+    assert not procs[1].is_exited and not procs[3].is_exited
+    _core._signal_all(procs, None, signal.SIGTERM)  # exited ones: dropped
+    assert procs[1].wait(timeout=DEADLINE) is None and got[1] == [signal.SIGTERM]
+    assert procs[3].wait(timeout=DEADLINE) is None and got[3] == [signal.SIGTERM]
+    with pytest.raises(TypeError):
+        _core._signal_all(procs, None, "SIGTERM")
+    with pytest.raises(ValueError):
+        _core._signal_all(procs, bytearray(2), signal.SIGTERM)
+    with pytest.raises(TypeError):
+        _core._signal_all([object()], None, signal.SIGTERM)
+    _core._signal_all([], None, signal.SIGTERM)

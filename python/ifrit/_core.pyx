@@ -897,6 +897,36 @@ cdef void _configure_pool() noexcept:
 _configure_pool()
 
 
+def _signal_all(list procs, skip, sig):
+    """Send ``sig`` to every process in ``procs`` whose index is not marked in
+    ``skip`` (a bytearray, or None), in order, with the GIL released: the
+    processes woken can run while the rest are signaled (a Parallel group's
+    shutdown)."""
+    _check_signal(sig)
+    cdef Py_ssize_t n = len(procs), i, k = 0
+    cdef const unsigned char[:] mask = skip if skip is not None else None
+    if skip is not None and len(skip) < n:
+        raise ValueError("skip is shorter than procs")
+    cdef ifr_proc **ps = <ifr_proc **>malloc(max(n, 1) * sizeof(ifr_proc *))
+    if ps == NULL:
+        raise MemoryError("_signal_all")
+    cdef Proc p
+    cdef int c_sig = <int>sig
+    try:
+        for i in range(n):
+            if skip is not None and mask[i]:
+                continue
+            p = <Proc?>procs[i]
+            ps[k] = p._p
+            k += 1
+        # `procs` keeps every process (and so its C proc) alive meanwhile.
+        with nogil:
+            for i in range(k):
+                ifr_proc_signal(ps[i], c_sig)
+    finally:
+        free(ps)
+
+
 def park_backend():
     """The C core's park backend: "futex", "condvar" or "waitonaddress"."""
     return ifr_park_backend().decode()

@@ -50,7 +50,7 @@ cdef extern from "ifr.h" nogil:
     void ifr_mailbox_close(ifr_mailbox *mb)
     int ifr_mailbox_is_closed(ifr_mailbox *mb)
     uint32_t ifr_mailbox_seq(ifr_mailbox *mb)
-    void ifr_mailbox_poke(ifr_mailbox *mb) nogil
+    void ifr_mailbox_poke(ifr_mailbox *mb)
 
     ctypedef struct ifr_proc:
         pass

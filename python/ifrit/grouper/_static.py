@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from ifrit import Mailbox, Process, Signals, background, select
+from ifrit._core import _signal_all
 from ifrit.grouper._events import ErrorTrace, ExitEvent
 from ifrit.grouper._members import Member, MembersArg, to_members
 
@@ -126,18 +127,14 @@ class _StaticGroup:
             # ---- shutdown
             if self._stop_order == _STOP_ALL:
                 if stop is not None:
-                    for i in range(started):
-                        if not exited[i]:
-                            procs[i].signal(stop)
+                    _signal_all(procs, exited, stop)
                 live = started - len(trace)
                 while live:
                     index, value = select(signals, events)
                     if index == 0:
                         if value != stop:
                             stop = value
-                            for i in range(started):
-                                if not exited[i]:
-                                    procs[i].signal(stop)
+                            _signal_all(procs, exited, stop)
                     elif value & 1:
                         record(value >> 1)
                         live -= 1
