@@ -9,9 +9,11 @@ and waits until it has exited (``stop``); both are reported per member.
     python bench/bench_groups.py --sizes 1000 --rounds 3 --json groups.json
     python bench/bench_groups.py --pool-idle 20000   # warm pool: threads reused
 
-By default the core's thread pool keeps few idle threads, so every round
-starts fresh OS threads for pyifrit too; ``--pool-idle`` keeps them, which
-is what a long-running program that restarts groups gets.
+By default the core's thread pool keeps its idle threads (for 30 s), so
+after the warm-up pyifrit's members run on threads that already exist,
+which is what a long-running program that restarts groups gets;
+``--pool-idle 0`` makes every member start on a new thread that exits
+after it, as in the threading baseline.
 
 Implementations (one run, interleaved, order rotated every round):
 
@@ -94,8 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         metavar="N",
         help="keep up to N idle pool threads (ifrit._core.set_pool(max_idle=N)); "
-        "default: the core's default, so each round starts fresh threads as the "
-        "threading baseline does",
+        "default: the core's default (no limit, 30 s idle timeout); 0: every "
+        "member starts on a new thread, as in the threading baseline",
     )
     args = p.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]

@@ -897,8 +897,8 @@ cdef void _configure_pool() noexcept:
 _configure_pool()
 
 
-def _signal_all(list procs, skip, sig):
-    """Send ``sig`` to every process in ``procs`` whose index is not marked in
+def _signal_all(procs, skip, sig):
+    """Send ``sig`` to every process in the sequence ``procs`` whose index is not marked in
     ``skip`` (a bytearray, or None), in order, with the GIL released: the
     processes woken can run while the rest are signaled (a Parallel group's
     shutdown)."""
