@@ -113,3 +113,31 @@ def test_idle_pool_threads_time_out_quietly():
     """
     result = run_python(code, timeout=60)
     assert result.returncode == 0 and "ok" in result.stdout, describe(result)
+
+
+def test_pool_settings_defaults_and_validation():
+    code = """
+    from ifrit import _core
+
+    cfg = _core.pool_config()
+    assert cfg == {"max_idle": 2**32 - 1, "idle_timeout": 30.0, "stack_size": 0,
+                   "grow_futex_hash": True}, cfg
+    _core.set_pool(max_idle=5, idle_timeout=1.5, stack_size=1 << 20, grow_futex_hash=False)
+    assert _core.pool_config() == {"max_idle": 5, "idle_timeout": 1.5,
+                                   "stack_size": 1 << 20, "grow_futex_hash": False}
+    _core.set_pool(max_idle=10**12)  # more than the core can count: no limit
+    assert _core.pool_config()["max_idle"] == 2**32 - 1
+    _core.set_pool()  # nothing given: nothing changes
+    assert _core.pool_config()["idle_timeout"] == 1.5
+    for bad in ({"max_idle": -1}, {"idle_timeout": -0.5}, {"idle_timeout": float("nan")},
+                {"stack_size": -1}):
+        try:
+            _core.set_pool(**bad)
+        except ValueError:
+            pass
+        else:
+            raise AssertionError(f"set_pool({bad}) accepted")
+    print("ok", flush=True)
+    """
+    result = run_python(code, timeout=60)
+    assert result.returncode == 0 and "ok" in result.stdout, describe(result)
