@@ -130,7 +130,7 @@ typedef struct ifr_waitq {
     ifr_word word;         /* state or sequence word; single waiters park here */
     atomic_uint nwait;     /* single waiters parked or about to park           */
     atomic_uint nnodes;    /* selector nodes registered                        */
-    atomic_uint poked;     /* a wake-up without news: "spin, news is coming"   */
+    atomic_uint pokes;     /* bumped by each poke: "spin, news is coming"      */
     int spin_kind;         /* IFR_SPIN_WAIT, or IFR_SPIN_SIGNALS               */
     ifr_mutex nlock;       /* protects the node list                           */
     ifr_node head;         /* sentinel of the circular node list               */
@@ -143,8 +143,9 @@ void ifr_waitq_notify(ifr_waitq *q);
 /* Register / unregister a selector node. */
 void ifr_waitq_add(ifr_waitq *q, ifr_node *n, ifr_word *selword);
 void ifr_waitq_remove(ifr_waitq *q, ifr_node *n);
-/* Wake single waiters without changing anything: each spins once more
- * (IFR_SPIN_POKED budget) before parking again. A hint, see ifr.h. */
+/* Wake single waiters without changing the word: each one woken by it
+ * spins once more (IFR_SPIN_POKED budget) before parking again. A hint,
+ * see ifr_mailbox_poke in ifr.h. */
 void ifr_waitq_poke(ifr_waitq *q);
 
 /* Block until try_fn(arg) returns something other than IFR_EMPTY (that value

@@ -9,7 +9,7 @@ void ifr_waitq_init(ifr_waitq *q, uint32_t word) {
     atomic_init(&q->word, word);
     atomic_init(&q->nwait, 0);
     atomic_init(&q->nnodes, 0);
-    atomic_init(&q->poked, 0);
+    atomic_init(&q->pokes, 0);
     q->spin_kind = IFR_SPIN_WAIT;
     ifr_mutex_init(&q->nlock);
     q->head.prev = q->head.next = &q->head;
@@ -32,7 +32,7 @@ void ifr_waitq_notify(ifr_waitq *q) {
 
 void ifr_waitq_poke(ifr_waitq *q) {
     if (atomic_load(&q->nwait)) {
-        atomic_store(&q->poked, 1);
+        atomic_fetch_add(&q->pokes, 1);
         ifr_unpark(&q->word, IFR_ALL);
     }
 }
@@ -76,6 +76,7 @@ ifr_status ifr_waitq_wait(ifr_waitq *q, ifr_try_fn try_fn, void *arg, int64_t de
     if (ifr_spin_until(q->spin_kind, try_cond, &t, deadline_ns)) return t.st;
     for (;;) {
         uint32_t seq = atomic_load(&q->word);
+        uint32_t pokes = atomic_load(&q->pokes);
         atomic_fetch_add(&q->nwait, 1);
         st = try_fn(arg);
         if (st != IFR_EMPTY) {
@@ -90,7 +91,7 @@ ifr_status ifr_waitq_wait(ifr_waitq *q, ifr_try_fn try_fn, void *arg, int64_t de
         if (rc == IFR_INTERRUPTED) return IFR_INTERRUPTED;
         if (deadline_ns >= 0 && ifr_now_ns() >= deadline_ns) return IFR_TIMEOUT;
         /* Poked: what we wait for is about to happen; be running for it. */
-        if (atomic_exchange(&q->poked, 0) && ifr_spin_until(IFR_SPIN_POKED, try_cond, &t, deadline_ns))
+        if (atomic_load(&q->pokes) != pokes && ifr_spin_until(IFR_SPIN_POKED, try_cond, &t, deadline_ns))
             return t.st;
     }
 }

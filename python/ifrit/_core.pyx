@@ -278,6 +278,16 @@ cdef int _take(ifr_mailbox *mb, object timeout, void **item) except -100:
     return st
 
 
+def _until_closed(get):
+    """Iterate a mailbox (or a Signals view): ``get()`` until it raises
+    Closed, that is until the mailbox is closed and empty."""
+    while True:
+        try:
+            yield get()
+        except Closed:
+            return
+
+
 cdef class Mailbox:
     """An unbounded FIFO: ``put`` never blocks; usable in ``select``.
 
@@ -341,12 +351,7 @@ cdef class Mailbox:
         return ifr_mailbox_len(self._mb)
 
     def __iter__(self):
-        cdef void *item
-        while True:
-            item = NULL
-            if _take(self._mb, None, &item) == IFR_CLOSED:
-                return
-            yield _steal(item)
+        return _until_closed(self.get)
 
     def __repr__(self):
         state = "closed" if self.closed else "open"
@@ -387,12 +392,7 @@ cdef class Signals:
         return ifr_mailbox_len(self._mb)
 
     def __iter__(self):
-        cdef void *item
-        while True:
-            item = NULL
-            if _take(self._mb, None, &item) == IFR_CLOSED:
-                return
-            yield self._value(item)
+        return _until_closed(self.get)
 
     @property
     def _seq(self):

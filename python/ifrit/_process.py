@@ -179,14 +179,17 @@ def background(runner: Runner | Callable[[Signals, ReadyFn], object], *, name: s
     return process
 
 
-def _check_timeout(timeout: float | None) -> None:
+def _check_timeout(timeout: float | None) -> float | None:
+    """Validate a timeout given to a Python-level call (the core checks its
+    own the same way); return it in seconds as a float, or None."""
     if timeout is None:
-        return
+        return None
     if isinstance(timeout, (str, bytes, bool)) or not hasattr(type(timeout), "__float__"):
         raise TypeError(f"timeout must be a number of seconds or None, not {type(timeout).__name__}")
     t = float(timeout)
     if not t >= 0:
         raise ValueError(f"timeout must be >= 0 or None, got {timeout!r}")
+    return t
 
 
 def invoke(
@@ -202,13 +205,13 @@ def invoke(
     - ``timeout`` seconds passed first: send it SIGTERM and raise
       :class:`StartTimeout` (``.process`` can be waited for).
     """
-    _check_timeout(timeout)
+    limit = _check_timeout(timeout)
     process = background(runner, name=name)
     try:
-        ready = process.wait_ready(timeout)
+        ready = process.wait_ready(limit)
     except TimeoutError:
         process.signal(signal.SIGTERM)
-        raise StartTimeout(process, float(timeout if timeout is not None else 0.0)) from None
+        raise StartTimeout(process, limit or 0.0) from None
     except BaseException:
         # Interrupted (Ctrl-C) while waiting: do not leave it running unseen.
         process.signal(signal.SIGTERM)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,47 @@ if TYPE_CHECKING:
     from ifrit._core import Waitable
 
 __all__ = ["Proxy", "new"]
+
+
+def forward(
+    runner: Runner | Callable[[Signals, ReadyFn], object],
+    name: str,
+    ready: ReadyFn,
+    sources: list[Waitable],
+) -> None:
+    """Run ``runner`` as a child process and forward to it every signal taken
+    from ``sources`` (earlier ones first when several have one); call
+    ``ready`` once the child is ready; return or raise the child's exit
+    error once it exits. A source that closes is dropped. If this thread
+    fails meanwhile (Ctrl-C), the child is sent SIGTERM and waited for.
+    The loop under :class:`Proxy` and :class:`ifrit.sigmon.Sigmon`."""
+    process = background(runner, name=name)
+    try:
+        watched: list[Waitable] = [process.exit_event, *sources]
+        waiting_ready = True
+        while True:
+            if waiting_ready:
+                i, value = select(process.ready_event, *watched)
+                if i == 0:
+                    ready()
+                    waiting_ready = False
+                    continue
+                i -= 1
+            else:
+                i, value = select(*watched)
+            if i == 0:
+                break
+            if value is CLOSED:
+                del watched[i]
+                continue
+            process.signal(value)
+    except BaseException:
+        process.signal(signal.SIGTERM)
+        process.wait()
+        raise
+    error = process.wait()
+    if error is not None:
+        raise error
 
 
 class Proxy:
@@ -31,37 +73,7 @@ class Proxy:
         self.name = name
 
     def run(self, signals: Signals, ready: ReadyFn) -> None:
-        process = background(self.runner, name=self.name)
-        source: Signals | None = self.source
-        waiting_ready = True
-        try:
-            while True:
-                ws: list[Waitable] = [process.exit_event, signals]
-                if waiting_ready:
-                    ws.insert(0, process.ready_event)
-                if source is not None:
-                    ws.append(source)
-                i, value = select(*ws)
-                if waiting_ready:
-                    if i == 0:
-                        ready()
-                        waiting_ready = False
-                        continue
-                    i -= 1
-                if i == 0:
-                    break
-                if value is CLOSED:
-                    if i == 2:
-                        source = None
-                    continue
-                process.signal(value)
-        except BaseException:
-            process.signal()
-            process.wait()
-            raise
-        error = process.wait()
-        if error is not None:
-            raise error
+        forward(self.runner, self.name, ready, [signals, self.source])
 
     def __repr__(self) -> str:
         return f"Proxy({self.source!r}, {self.runner!r})"

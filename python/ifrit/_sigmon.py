@@ -6,8 +6,9 @@ import signal
 from collections.abc import Callable, Iterable
 
 from ifrit import _core
-from ifrit._core import CLOSED, Signals, select
-from ifrit._process import ReadyFn, Runner, _resolve, background
+from ifrit._core import Signals
+from ifrit._process import ReadyFn, Runner, _resolve
+from ifrit._proxy import forward
 
 __all__ = ["Sigmon", "new"]
 
@@ -57,37 +58,10 @@ class Sigmon:
     def run(self, signals: Signals, ready: ReadyFn) -> None:
         sub = _core.SigSub(*self.signals)  # handlers in place before the runner starts
         try:
-            process = background(self.runner, name=self.name)
-            try:
-                waiting_ready = True
-                watched: list[_core.Waitable] = [process.exit_event, sub, signals]
-                while True:
-                    if waiting_ready:
-                        i, value = select(process.ready_event, *watched)
-                        if i == 0:
-                            ready()
-                            waiting_ready = False
-                            continue
-                        i -= 1
-                    else:
-                        i, value = select(*watched)
-                    if i == 0:
-                        break
-                    if value is CLOSED:
-                        # a subscription closed under us (in a forked child): stop reading it
-                        del watched[i]
-                        continue
-                    process.signal(value)
-            except BaseException:
-                # Something went wrong here (not in the runner): stop it first.
-                process.signal(signal.SIGTERM)
-                process.wait()
-                raise
+            # A subscription closes under us only in a forked child: dropped.
+            forward(self.runner, self.name, ready, [sub, signals])
         finally:
             sub.close()
-        error = process.wait()
-        if error is not None:
-            raise error
 
     def __repr__(self) -> str:
         names = ", ".join(s.name if isinstance(s, signal.Signals) else str(s) for s in self.signals)

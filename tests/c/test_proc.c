@@ -105,6 +105,15 @@ static int poll_tag(ifr_mailbox *mb)
 
 /* ---- the state machine ---------------------------------------------------- */
 
+/* A new proc, started (RUNNING). */
+static ifr_proc *started_proc(void)
+{
+    ifr_proc *p = ifr_proc_new(NULL);
+    CHECK(p != NULL);
+    ifr_proc_start(p);
+    return p;
+}
+
 static void state_machine(void)
 {
     atomic_store(&payload_disposed, 0);
@@ -312,9 +321,7 @@ static void signals_across_threads(void)
 {
     sigwait_ctx c;
     memset(&c, 0, sizeof c);
-    c.p = ifr_proc_new(NULL);
-    CHECK(c.p != NULL);
-    ifr_proc_start(c.p);
+    c.p = started_proc();
     t_thread *t = t_spawn(sig_reader, &c);
     WAIT_UNTIL(atomic_load(&c.started), 5000, "reader started");
     for (int i = 1; i <= 3; i++) {
@@ -391,9 +398,7 @@ static void proc_waiter(void *arg)
 
 static void wait_across_threads(void)
 {
-    ifr_proc *p = ifr_proc_new(NULL);
-    CHECK(p != NULL);
-    ifr_proc_start(p);
+    ifr_proc *p = started_proc();
     pw_ctx c;
     memset(&c, 0, sizeof c);
     c.p = p;
@@ -410,9 +415,7 @@ static void wait_across_threads(void)
     ifr_proc_release(p);
 
     /* READY-only waiter, exit without ready: it times out (no false OK) */
-    p = ifr_proc_new(NULL);
-    CHECK(p != NULL);
-    ifr_proc_start(p);
+    p = started_proc();
     memset(&c, 0, sizeof c);
     c.p = p;
     c.mask = IFR_PROC_READY;
@@ -431,9 +434,7 @@ enum { NW50 = 50 };
 
 static void fifty_waiters(void)
 {
-    ifr_proc *p = ifr_proc_new(NULL);
-    CHECK(p != NULL);
-    ifr_proc_start(p);
+    ifr_proc *p = started_proc();
     pw_ctx *cs = t_xmalloc(sizeof(pw_ctx) * NW50);
     t_thread *ts[NW50];
     for (int i = 0; i < NW50; i++) {
@@ -487,9 +488,7 @@ static void subscribe_basic(void)
     /* two subscriptions to the same proc, one mailbox each and a shared one */
     ifr_mailbox *a = ifr_mailbox_new(tag_dispose), *b = ifr_mailbox_new(tag_dispose);
     CHECK(a != NULL && b != NULL);
-    p = ifr_proc_new(NULL);
-    CHECK(p != NULL);
-    ifr_proc_start(p);
+    p = started_proc();
     CHECK_ST(ifr_proc_subscribe(p, a, tag(10), tag(11)), IFR_OK);
     CHECK_ST(ifr_proc_subscribe(p, b, tag(20), tag(21)), IFR_OK);
     CHECK_ST(ifr_proc_subscribe(p, a, tag(30), tag(31)), IFR_OK);
@@ -517,9 +516,7 @@ static void subscribe_null_tags(void)
     reset_disposed();
     ifr_mailbox *mb = ifr_mailbox_new(tag_dispose);
     CHECK(mb != NULL);
-    ifr_proc *p = ifr_proc_new(NULL);
-    CHECK(p != NULL);
-    ifr_proc_start(p);
+    ifr_proc *p = started_proc();
     CHECK_ST(ifr_proc_subscribe(p, mb, NULL, tag(2)), IFR_OK);
     CHECK_ST(ifr_proc_subscribe(p, mb, tag(3), NULL), IFR_OK);
     CHECK_ST(ifr_proc_subscribe(p, mb, NULL, NULL), IFR_OK);
@@ -541,9 +538,7 @@ static void subscribe_late(void)
     CHECK(mb != NULL);
 
     /* after ready: the ready tag at once; the exit tag on exit */
-    ifr_proc *p = ifr_proc_new(NULL);
-    CHECK(p != NULL);
-    ifr_proc_start(p);
+    ifr_proc *p = started_proc();
     ifr_proc_ready(p);
     CHECK_ST(ifr_proc_subscribe(p, mb, tag(1), tag(2)), IFR_OK);
     CHECK_EQ(ifr_mailbox_len(mb), 1);
@@ -553,9 +548,7 @@ static void subscribe_late(void)
     ifr_proc_release(p);
 
     /* after ready and exit: both at once, ready first */
-    p = ifr_proc_new(NULL);
-    CHECK(p != NULL);
-    ifr_proc_start(p);
+    p = started_proc();
     ifr_proc_ready(p);
     ifr_proc_exit(p, NULL);
     CHECK_ST(ifr_proc_subscribe(p, mb, tag(3), tag(4)), IFR_OK);
@@ -566,9 +559,7 @@ static void subscribe_late(void)
 
     /* the proc exited without ready: the exit tag at once, the ready tag
      * disposed at once */
-    ifr_proc *q = ifr_proc_new(NULL);
-    CHECK(q != NULL);
-    ifr_proc_start(q);
+    ifr_proc *q = started_proc();
     ifr_proc_exit(q, NULL);
     CHECK_ST(ifr_proc_subscribe(q, mb, tag(5), tag(6)), IFR_OK);
     CHECK_EQ(ifr_mailbox_len(mb), 1);
@@ -611,9 +602,7 @@ static void subscribe_closed_mailbox(void)
     ifr_mailbox *mb = ifr_mailbox_new(tag_dispose);
     CHECK(mb != NULL);
     ifr_mailbox_close(mb);
-    ifr_proc *p = ifr_proc_new(NULL);
-    CHECK(p != NULL);
-    ifr_proc_start(p);
+    ifr_proc *p = started_proc();
     CHECK_ST(ifr_proc_subscribe(p, mb, tag(1), tag(2)), IFR_OK);
     ifr_proc_ready(p);
     ifr_proc_exit(p, NULL);
@@ -630,12 +619,8 @@ static void subscribe_closed_mailbox(void)
     reset_disposed();
     mb = ifr_mailbox_new(tag_dispose);
     CHECK(mb != NULL);
-    p = ifr_proc_new(NULL);
-    CHECK(p != NULL);
-    ifr_proc_start(p);
-    ifr_proc *q = ifr_proc_new(NULL);
-    CHECK(q != NULL);
-    ifr_proc_start(q);
+    p = started_proc();
+    ifr_proc *q = started_proc();
     CHECK_ST(ifr_proc_subscribe(p, mb, tag(3), tag(4)), IFR_OK);
     CHECK_ST(ifr_proc_subscribe(q, mb, tag(5), tag(6)), IFR_OK);
     ifr_proc_ready(q);
@@ -672,9 +657,7 @@ static void subscribe_proc_freed_first(void)
 
     /* ready delivered, then freed: only the exit tag is disposed */
     reset_disposed();
-    p = ifr_proc_new(NULL);
-    CHECK(p != NULL);
-    ifr_proc_start(p);
+    p = started_proc();
     CHECK_ST(ifr_proc_subscribe(p, mb, tag(3), tag(4)), IFR_OK);
     ifr_proc_ready(p);
     ifr_proc_release(p);
@@ -692,9 +675,7 @@ static void subscribe_holds_mailbox(void)
     reset_disposed();
     ifr_mailbox *mb = ifr_mailbox_new(tag_dispose);
     CHECK(mb != NULL);
-    ifr_proc *p = ifr_proc_new(NULL);
-    CHECK(p != NULL);
-    ifr_proc_start(p);
+    ifr_proc *p = started_proc();
     CHECK_ST(ifr_proc_subscribe(p, mb, tag(1), tag(2)), IFR_OK);
     ifr_mailbox_retain(mb); /* a reader's reference */
     ifr_mailbox_release(mb); /* the subscriber's reference */
@@ -711,9 +692,7 @@ static void subscribe_holds_mailbox(void)
     reset_disposed();
     mb = ifr_mailbox_new(tag_dispose);
     CHECK(mb != NULL);
-    p = ifr_proc_new(NULL);
-    CHECK(p != NULL);
-    ifr_proc_start(p);
+    p = started_proc();
     CHECK_ST(ifr_proc_subscribe(p, mb, tag(7), tag(8)), IFR_OK);
     ifr_mailbox_release(mb);
     ifr_proc_ready(p);

@@ -391,20 +391,26 @@ static void gated_job(void *arg)
     atomic_fetch_add(&g->done, 1);
 }
 
+/* Submit n gated jobs and wait until all n run at once (n threads busy);
+ * they finish once g->gate is set. The caller releases g->gate. */
+static void gate_start(gate_ctx *g, int n, const char *name)
+{
+    g->gate = ifr_event_new();
+    CHECK(g->gate != NULL);
+    atomic_init(&g->arrived, 0);
+    atomic_init(&g->done, 0);
+    for (int i = 0; i < n; i++)
+        CHECK_ST(ifr_pool_submit(gated_job, g, name), IFR_OK);
+    WAIT_UNTIL(atomic_load(&g->arrived) == n, 20000, "all gated jobs running at once");
+}
+
 static void pool_max_idle(void)
 {
     ensure_configured();
     trim_all();
     set_config(0, 2, 10 * T_SEC);
     gate_ctx g;
-    g.gate = ifr_event_new();
-    CHECK(g.gate != NULL);
-    atomic_init(&g.arrived, 0);
-    atomic_init(&g.done, 0);
-    for (int i = 0; i < 8; i++)
-        CHECK_ST(ifr_pool_submit(gated_job, &g, "gated"), IFR_OK);
-    /* eight blocking jobs need eight threads at once */
-    WAIT_UNTIL(atomic_load(&g.arrived) == 8, 10000, "8 gated jobs running at once");
+    gate_start(&g, 8, "gated"); /* eight blocking jobs need eight threads at once */
     CHECK_CMP(pool_threads(), >=, 8);
     ifr_event_set(g.gate);
     WAIT_UNTIL(atomic_load(&g.done) == 8, 10000, "gated jobs finish");
@@ -425,13 +431,7 @@ static int futex_slots(void) { return prctl(78 /* PR_FUTEX_HASH */, 2 /* GET_SLO
 static void run_gated(int n)
 {
     gate_ctx g;
-    g.gate = ifr_event_new();
-    CHECK(g.gate != NULL);
-    atomic_init(&g.arrived, 0);
-    atomic_init(&g.done, 0);
-    for (int i = 0; i < n; i++)
-        CHECK_ST(ifr_pool_submit(gated_job, &g, "hash"), IFR_OK);
-    WAIT_UNTIL(atomic_load(&g.arrived) == n, 20000, "all gated jobs running at once");
+    gate_start(&g, n, "hash");
     ifr_event_set(g.gate);
     WAIT_UNTIL(atomic_load(&g.done) == n, 20000, "gated jobs finish");
     ifr_event_release(g.gate);
@@ -501,24 +501,13 @@ static void pool_trim_and_hooks(void)
     ensure_configured();
     /* a few idle threads: run 4 overlapping jobs */
     gate_ctx g;
-    g.gate = ifr_event_new();
-    CHECK(g.gate != NULL);
-    atomic_init(&g.arrived, 0);
-    atomic_init(&g.done, 0);
-    for (int i = 0; i < 4; i++)
-        CHECK_ST(ifr_pool_submit(gated_job, &g, "trim"), IFR_OK);
-    WAIT_UNTIL(atomic_load(&g.arrived) == 4, 10000, "4 jobs running");
+    gate_start(&g, 4, "trim");
     ifr_event_set(g.gate);
     WAIT_UNTIL(pool_idle() >= 4, 10000, "4 idle threads");
 
     /* a busy thread is not touched by trim */
     gate_ctx busy;
-    busy.gate = ifr_event_new();
-    CHECK(busy.gate != NULL);
-    atomic_init(&busy.arrived, 0);
-    atomic_init(&busy.done, 0);
-    CHECK_ST(ifr_pool_submit(gated_job, &busy, "busy"), IFR_OK);
-    WAIT_UNTIL(atomic_load(&busy.arrived) == 1, 10000, "busy job running");
+    gate_start(&busy, 1, "busy");
     CHECK_ST(ifr_pool_trim(ifr_deadline(10 * T_SEC)), IFR_OK);
     unsigned threads, idle;
     ifr_pool_stats(&threads, &idle);

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ifrit import Closed, Event, Mailbox, Process, Signals, background, select
+from ifrit._process import _check_timeout
 from ifrit.grouper._events import (
     DuplicateNamesError,
     EntranceEvent,
@@ -112,16 +113,6 @@ def _broadcast(listeners: list[Mailbox[Any]] | None, event: object) -> None:
             gone.append(mb)
     for mb in gone or ():
         listeners.remove(mb)
-
-
-def _check_timeout(timeout: float | None) -> float | None:
-    if timeout is None:
-        return None
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise TypeError(f"timeout must be a number of seconds or None, not {timeout!r}")
-    if not timeout >= 0:
-        raise ValueError(f"timeout must be >= 0 or None, got {timeout!r}")
-    return float(timeout)
 
 
 class DynamicClient:
