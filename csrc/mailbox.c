@@ -142,6 +142,24 @@ uint32_t ifr_mailbox_seq(ifr_mailbox *mb) { return atomic_load(&mb->q.word); }
 
 void ifr_mailbox_poke(ifr_mailbox *mb) { ifr_waitq_poke(&mb->q); }
 
+/* One deferred poke per thread (a retained mailbox), done by the thread's
+ * next ifr_pokes_flush(). */
+static _Thread_local ifr_mailbox *poke_later;
+
+void ifr_mailbox_poke_deferred(ifr_mailbox *mb) {
+    ifr_pokes_flush(); /* one pending poke at a time: an older one goes now */
+    ifr_mailbox_retain(mb);
+    poke_later = mb;
+}
+
+void ifr_pokes_flush(void) {
+    ifr_mailbox *mb = poke_later;
+    if (!mb) return;
+    poke_later = NULL;
+    ifr_waitq_poke(&mb->q);
+    ifr_mailbox_release(mb);
+}
+
 void ifr__mailbox_set_signals(ifr_mailbox *mb) { mb->q.spin_kind = IFR_SPIN_SIGNALS; }
 
 /* Close; with `drain`, also remove every item and hand each to fn (or, with

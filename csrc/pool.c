@@ -298,6 +298,7 @@ void ifr__pool_after_fork(void) {
 void ifr_after_fork_child(void) {
     ifr__park_after_fork();
     ifr__spin_after_fork();
+    ifr__admit_after_fork();
     ifr__pool_after_fork();
     ifr__sigbridge_after_fork();
 }

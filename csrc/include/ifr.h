@@ -128,6 +128,27 @@ void ifr_baton_take(void);
 void ifr_baton_drop(void);
 void ifr_baton_await(int64_t max_ns);
 
+/*
+ * Admission to the external lock: few threads at a time go for it. A
+ * thread about to take the lock calls ifr_admit_enter() (lock not held),
+ * which returns once it is admitted: at once if an admission is free, else
+ * in FIFO order, when an admitted thread calls ifr_admit_leave() right
+ * after it got the lock. Waiting threads park without timeouts,
+ * except the first, which is woken early to spin for its turn and goes in
+ * anyway after 20 ms. Per thread: a second enter before leave, or a leave
+ * without enter, does nothing. Any thread.
+ */
+void ifr_admit_enter(void);
+void ifr_admit_leave(void);
+/* How long the first waiter waits for its turn before it goes in anyway
+ * (default 20 ms, a few GIL switch intervals), and how many threads may be
+ * admitted at once at most (1..64, default 64): one while hand-offs are
+ * quick; doubled each time an admitted thread needed 1 ms or more to get
+ * the lock (held by a thread outside this protocol, a busy Python thread
+ * say: then only a few of ours would get it per switch interval if one of
+ * them at a time waited for it), one less after each quick acquisition. */
+void ifr_admit_tune(int64_t head_timeout_ns, unsigned max_admitted);
+
 /* ------------------------------------------------------------------------ */
 /* Event: a settable flag                                                    */
 /* ------------------------------------------------------------------------ */
@@ -196,6 +217,13 @@ uint32_t ifr_mailbox_seq(ifr_mailbox *mb);
  * until the put; they spin a while for it, then park again. Changes nothing
  * else (not the sequence number); never needed for correctness. */
 void ifr_mailbox_poke(ifr_mailbox *mb);
+/* The same poke, done later by this thread: at its next ifr_pokes_flush()
+ * (the binding flushes right after it releases the GIL for a blocking
+ * call, so the system call does not delay a thread waiting for the GIL).
+ * One pending poke per thread: a second call does the first one at once.
+ * Holds a reference to the mailbox until then. */
+void ifr_mailbox_poke_deferred(ifr_mailbox *mb);
+void ifr_pokes_flush(void);
 
 /* Close and remove every remaining item, handing each to `fn(item, ctx)` in
  * FIFO order after the mailbox lock is released (with fn NULL: to the

@@ -66,6 +66,11 @@ cdef double FOREVER_S = 1e9
 
 cdef unsigned long _main_ident = <unsigned long>_threading.main_thread().ident
 
+# Threads queue for the GIL through the core's admission (ifr_admit_enter):
+# only with a GIL, and never the main thread (Ctrl-C must not wait in line).
+import sys as _sys
+cdef bint _ADMIT = bool(getattr(_sys, "_is_gil_enabled", lambda: True)())
+
 cdef dict _SIGNALS = {int(s): s for s in _signal.Signals}
 
 
@@ -137,6 +142,7 @@ cdef int _block(_wait_fn fn, void *ctx, int64_t deadline) except -100:
     run between them: an exception they raise (KeyboardInterrupt) propagates.
     """
     cdef bint main = PyThread_get_thread_ident() == _main_ident
+    cdef bint admit = _ADMIT and not main
     cdef int64_t d
     cdef int st
     while True:
@@ -147,10 +153,15 @@ cdef int _block(_wait_fn fn, void *ctx, int64_t deadline) except -100:
                 d = deadline
         with nogil:
             ifr_baton_drop()
+            ifr_pokes_flush()
             st = fn(ctx, d)
+            if admit:
+                ifr_admit_enter()
             if st != IFR_TIMEOUT and st != IFR_INTERRUPTED:
                 ifr_baton_await(BATON_NS)
             ifr_baton_take()
+        if admit:
+            ifr_admit_leave()
         if st == IFR_TIMEOUT:
             if deadline >= 0 and ifr_now_ns() >= deadline:
                 return IFR_TIMEOUT
@@ -475,12 +486,17 @@ cdef void _run_job(void *arg) noexcept nogil:
     # The submitter usually still holds the GIL for a while (it returns from
     # background() and goes on); spin until it lets go rather than block on
     # the GIL's condition variable, which costs a kernel wake-up on each side.
+    if _ADMIT:
+        ifr_admit_enter()
     ifr_baton_await(BATON_NS)
     ifr_baton_take()
     with gil:
+        if _ADMIT:
+            ifr_admit_leave()
         _run(<object>arg)
         Py_DECREF(<object>arg)
     ifr_baton_drop()
+    ifr_pokes_flush()  # one the runner left pending (see Proc._prewake)
 
 
 cdef Signals _proc_signals(Proc proc):
@@ -587,8 +603,12 @@ cdef class Proc:
         """Hint: a signal for this process is coming soon. A runner parked
         in ``signals.get()`` wakes now and spins for it, so its wake-up
         latency overlaps the caller's work (an ordered group calls it for
-        the member it stops next). Changes nothing else."""
-        ifr_mailbox_poke(ifr_proc_signals(self._p))
+        the member it stops next). Changes nothing else.
+
+        The wake-up happens at this thread's next blocking call, right after
+        it releases the GIL (a process just signaled can take the GIL while
+        it runs): see ``ifr_mailbox_poke_deferred``."""
+        ifr_mailbox_poke_deferred(ifr_proc_signals(self._p))
 
     def _start(self, fn, ctx):
         """Run ``ctx.run(fn, signals, ready)`` on a pool thread."""

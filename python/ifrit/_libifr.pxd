@@ -28,6 +28,8 @@ cdef extern from "ifr.h" nogil:
     void ifr_baton_take()
     void ifr_baton_drop()
     void ifr_baton_await(int64_t max_ns)
+    void ifr_admit_enter()
+    void ifr_admit_leave()
 
     ctypedef struct ifr_event:
         pass
@@ -51,6 +53,8 @@ cdef extern from "ifr.h" nogil:
     int ifr_mailbox_is_closed(ifr_mailbox *mb)
     uint32_t ifr_mailbox_seq(ifr_mailbox *mb)
     void ifr_mailbox_poke(ifr_mailbox *mb)
+    void ifr_mailbox_poke_deferred(ifr_mailbox *mb)
+    void ifr_pokes_flush()
 
     ctypedef struct ifr_proc:
         pass

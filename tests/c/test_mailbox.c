@@ -190,6 +190,19 @@ static void poke(void)
     t_join(t, 10000);
     CHECK_ST(g.status, IFR_OK);
     CHECK_PTR(g.item, I2P(77));
+
+    /* deferred: done by this thread's next flush; a second one does the
+     * first at once; a pending poke keeps its mailbox alive (ASan checks) */
+    ifr_mailbox *other = ifr_mailbox_new(NULL);
+    CHECK(other != NULL);
+    seq = ifr_mailbox_seq(mb);
+    ifr_mailbox_poke_deferred(mb);
+    ifr_mailbox_poke_deferred(other);
+    ifr_mailbox_release(other); /* still referenced by the pending poke */
+    ifr_pokes_flush();
+    ifr_pokes_flush(); /* nothing pending: nothing happens */
+    CHECK_EQ(ifr_mailbox_seq(mb), seq);
+    CHECK_EQ(ifr_mailbox_len(mb), 0);
     ifr_mailbox_release(mb);
 }
 

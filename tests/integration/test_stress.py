@@ -141,3 +141,40 @@ def test_pool_settings_defaults_and_validation():
     """
     result = run_python(code, timeout=60)
     assert result.returncode == 0 and "ok" in result.stdout, describe(result)
+
+
+def test_large_groups_start_and_stop_in_time():
+    """2 000 member threads queue for the GIL through the core's admission
+    (one goes for it at a time, in order): nothing hangs or starves, a
+    Parallel group and an Ordered one start and stop, and a thread that
+    does not use ifrit (a plain busy Python thread) still gets its turns."""
+    code = """
+    import signal, threading, time, ifrit
+    from ifrit import grouper
+
+    def member(signals, ready):
+        ready()
+        signals.get(timeout=60)
+
+    ticks = [0]
+    stop = threading.Event()
+    def busy():
+        while not stop.is_set():
+            ticks[0] += 1
+    t = threading.Thread(target=busy)
+    t.start()
+    for kind in (grouper.Parallel, grouper.Ordered):
+        g = kind([grouper.Member(f"m{i}", member) for i in range(2000)])
+        t0 = time.monotonic()
+        p = ifrit.background(g)
+        assert p.wait_ready(timeout=60), p.wait(timeout=0)
+        p.signal(signal.SIGINT)
+        assert p.wait(timeout=60) is None
+        print(kind.__name__, round(time.monotonic() - t0, 3), flush=True)
+    stop.set()
+    t.join(10)
+    assert ticks[0] > 0
+    print("ok", flush=True)
+    """
+    result = run_python(code, timeout=150)
+    assert result.returncode == 0 and "ok" in result.stdout, describe(result)
