@@ -103,6 +103,13 @@ static void reap(pid_t pid, int64_t timeout_ms)
         }
         CHECK_MSG(r == 0, "waitpid: %s", strerror(errno));
         if (t_now() > dl) {
+            /* leave the hung child's stacks in the log, for diagnosis */
+            char cmd[160];
+            snprintf(cmd, sizeof cmd,
+                     "gdb -p %d -batch -ex 'thread apply all bt' </dev/null 2>&1 | tail -n 80",
+                     (int)pid);
+            if (system("command -v gdb >/dev/null 2>&1") == 0 && system(cmd) != 0)
+                fprintf(stderr, "(gdb could not dump the child)\n");
             kill(pid, SIGKILL);
             waitpid(pid, &status, 0);
             CHECK_MSG(0, "the child did not exit within %lld ms (hang after fork?)",
