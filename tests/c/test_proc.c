@@ -105,13 +105,29 @@ static int poll_tag(ifr_mailbox *mb)
 
 /* ---- the state machine ---------------------------------------------------- */
 
-/* A new proc, started (RUNNING). */
-static ifr_proc *started_proc(void)
+/* A new proc (no payload dispose function). */
+static ifr_proc *new_proc(void)
 {
     ifr_proc *p = ifr_proc_new(NULL);
     CHECK(p != NULL);
+    return p;
+}
+
+/* A new proc, started (RUNNING). */
+static ifr_proc *started_proc(void)
+{
+    ifr_proc *p = new_proc();
     ifr_proc_start(p);
     return p;
+}
+
+/* A mailbox whose dispose function records tags, with the record cleared. */
+static ifr_mailbox *tag_mailbox(void)
+{
+    reset_disposed();
+    ifr_mailbox *mb = ifr_mailbox_new(tag_dispose);
+    CHECK(mb != NULL);
+    return mb;
 }
 
 static void state_machine(void)
@@ -183,8 +199,7 @@ static void ready_after_exit(void)
     CHECK_EQ(atomic_load(&payload_disposed), 1);
 
     /* exit with a NULL payload */
-    p = ifr_proc_new(NULL);
-    CHECK(p != NULL);
+    p = new_proc();
     CHECK_EQ(ifr_proc_start(p), 1);
     CHECK_EQ(ifr_proc_exit(p, NULL), 1);
     CHECK_PTR(ifr_proc_payload(p), NULL);
@@ -249,8 +264,7 @@ static void payload_visible(void)
 
 static void signals(void)
 {
-    ifr_proc *p = ifr_proc_new(NULL);
-    CHECK(p != NULL);
+    ifr_proc *p = new_proc();
     ifr_mailbox *sigs = ifr_proc_signals(p);
     CHECK(sigs != NULL);
     CHECK_PTR(ifr_proc_signals(p), sigs);
@@ -352,8 +366,7 @@ static void wait_timeout_check(ifr_proc *p, uint32_t mask)
 
 static void wait_masks(void)
 {
-    ifr_proc *p = ifr_proc_new(NULL);
-    CHECK(p != NULL);
+    ifr_proc *p = new_proc();
     wait_timeout_check(p, IFR_PROC_RUNNING);
     wait_timeout_check(p, IFR_PROC_READY);
     wait_timeout_check(p, IFR_PROC_READY | IFR_PROC_EXITED);
@@ -462,11 +475,8 @@ static void fifty_waiters(void)
 
 static void subscribe_basic(void)
 {
-    reset_disposed();
-    ifr_mailbox *mb = ifr_mailbox_new(tag_dispose);
-    CHECK(mb != NULL);
-    ifr_proc *p = ifr_proc_new(NULL);
-    CHECK(p != NULL);
+    ifr_mailbox *mb = tag_mailbox();
+    ifr_proc *p = new_proc();
     CHECK_ST(ifr_proc_subscribe(p, mb, tag(1), tag(2)), IFR_OK);
     CHECK_EQ(ifr_mailbox_len(mb), 0);
     ifr_proc_start(p);
@@ -513,9 +523,7 @@ static void subscribe_basic(void)
 
 static void subscribe_null_tags(void)
 {
-    reset_disposed();
-    ifr_mailbox *mb = ifr_mailbox_new(tag_dispose);
-    CHECK(mb != NULL);
+    ifr_mailbox *mb = tag_mailbox();
     ifr_proc *p = started_proc();
     CHECK_ST(ifr_proc_subscribe(p, mb, NULL, tag(2)), IFR_OK);
     CHECK_ST(ifr_proc_subscribe(p, mb, tag(3), NULL), IFR_OK);
@@ -533,9 +541,7 @@ static void subscribe_null_tags(void)
 
 static void subscribe_late(void)
 {
-    reset_disposed();
-    ifr_mailbox *mb = ifr_mailbox_new(tag_dispose);
-    CHECK(mb != NULL);
+    ifr_mailbox *mb = tag_mailbox();
 
     /* after ready: the ready tag at once; the exit tag on exit */
     ifr_proc *p = started_proc();
@@ -575,11 +581,8 @@ static void subscribe_late(void)
 
 static void subscribe_exit_without_ready(void)
 {
-    reset_disposed();
-    ifr_mailbox *mb = ifr_mailbox_new(tag_dispose);
-    CHECK(mb != NULL);
-    ifr_proc *p = ifr_proc_new(NULL);
-    CHECK(p != NULL);
+    ifr_mailbox *mb = tag_mailbox();
+    ifr_proc *p = new_proc();
     CHECK_ST(ifr_proc_subscribe(p, mb, tag(1), tag(2)), IFR_OK);
     ifr_proc_start(p);
     ifr_proc_exit(p, NULL);
@@ -642,11 +645,8 @@ static void subscribe_closed_mailbox(void)
 
 static void subscribe_proc_freed_first(void)
 {
-    reset_disposed();
-    ifr_mailbox *mb = ifr_mailbox_new(tag_dispose);
-    CHECK(mb != NULL);
-    ifr_proc *p = ifr_proc_new(NULL);
-    CHECK(p != NULL);
+    ifr_mailbox *mb = tag_mailbox();
+    ifr_proc *p = new_proc();
     CHECK_ST(ifr_proc_subscribe(p, mb, tag(1), tag(2)), IFR_OK);
     ifr_proc_start(p);
     ifr_proc_release(p); /* never ready, never exited */
@@ -672,9 +672,7 @@ static void subscribe_proc_freed_first(void)
  * the subscriber may drop its own reference at once. */
 static void subscribe_holds_mailbox(void)
 {
-    reset_disposed();
-    ifr_mailbox *mb = ifr_mailbox_new(tag_dispose);
-    CHECK(mb != NULL);
+    ifr_mailbox *mb = tag_mailbox();
     ifr_proc *p = started_proc();
     CHECK_ST(ifr_proc_subscribe(p, mb, tag(1), tag(2)), IFR_OK);
     ifr_mailbox_retain(mb); /* a reader's reference */
