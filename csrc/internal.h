@@ -116,6 +116,8 @@ int ifr_spin_until(int kind, ifr_cond_fn cond, void *arg, int64_t deadline_ns);
 
 /* Reset spin/baton counters in a forked child. */
 void ifr__spin_after_fork(void);
+/* Pre-wake the idle worker this thread's last submit marked (pool.c). */
+void ifr__pool_flush_prewake(void);
 /* Reset the GIL admission queue in a forked child (admit.c). */
 void ifr__admit_after_fork(void);
 void ifr__park_after_fork(void);

@@ -143,16 +143,21 @@ uint32_t ifr_mailbox_seq(ifr_mailbox *mb) { return atomic_load(&mb->q.word); }
 void ifr_mailbox_poke(ifr_mailbox *mb) { ifr_waitq_poke(&mb->q); }
 
 /* One deferred poke per thread (a retained mailbox), done by the thread's
- * next ifr_pokes_flush(). */
+ * next ifr_flush_deferred(). */
 static _Thread_local ifr_mailbox *poke_later;
 
 void ifr_mailbox_poke_deferred(ifr_mailbox *mb) {
-    ifr_pokes_flush(); /* one pending poke at a time: an older one goes now */
+    ifr_mailbox *older = poke_later;
     ifr_mailbox_retain(mb);
     poke_later = mb;
+    if (older) { /* one pending poke at a time: an older one goes now */
+        ifr_waitq_poke(&older->q);
+        ifr_mailbox_release(older);
+    }
 }
 
-void ifr_pokes_flush(void) {
+void ifr_flush_deferred(void) {
+    ifr__pool_flush_prewake();
     ifr_mailbox *mb = poke_later;
     if (!mb) return;
     poke_later = NULL;

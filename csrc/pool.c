@@ -11,10 +11,13 @@
  * then parked load, against parked store then word load).
  *
  * Jobs come in runs (a group starts its members one after another), so a
- * worker that gets a job first wakes the next idle one if it is parked
- * ("pre-wake"): its kernel wake-up latency then overlaps the current job's,
- * and it spins (with its own adaptive budget) when the next job comes. The
- * worker does it, not the submitter, whose path stays free of syscalls.
+ * submit also marks the next idle worker for a "pre-wake": its kernel
+ * wake-up latency then overlaps the current job's, and it spins (with its
+ * own adaptive budget) when the next job comes. The wake-up is deferred to
+ * the submitting thread's next blocking call (ifr_flush_deferred): there
+ * it costs nobody time, while right away it would delay the submitter
+ * (which holds the GIL) or the worker that just got a job. A later submit
+ * replaces the mark: in a burst, the marked worker is the next one popped.
  *
  * Worker records are never freed: a finished thread puts its record on the
  * `spare` list for the next new thread, so a submitter or trim that still
@@ -192,15 +195,6 @@ static void worker_main(void *p) {
             quit = 2;
             break;
         }
-        /* Jobs tend to come in runs (a group starting its members): wake
-         * the next idle worker now, so that its wake-up latency overlaps
-         * this job and it is spinning when the next job comes. Done here,
-         * not by the submitter, to keep the syscall off its path. */
-        ifr_mutex_lock(&pool.lock);
-        worker *next = pool.idle;
-        int wake_next = next && atomic_load(&next->parked);
-        ifr_mutex_unlock(&pool.lock);
-        if (wake_next) ifr_unpark(&next->word, IFR_ALL); /* records are never freed */
     }
     if (cfg.on_thread_exit) cfg.on_thread_exit();
     ifr_mutex_lock(&pool.lock);
@@ -214,15 +208,28 @@ static void worker_main(void *p) {
     }
 }
 
+/* The worker this thread will pre-wake at its next blocking call. */
+static _Thread_local worker *prewake_later;
+
+void ifr__pool_flush_prewake(void) {
+    worker *w = prewake_later;
+    if (!w) return;
+    prewake_later = NULL;
+    /* records are never freed; a worker taken meanwhile is awake anyway */
+    if (atomic_load(&w->word) == W_IDLE && atomic_load(&w->parked)) ifr_unpark(&w->word, IFR_ALL);
+}
+
 ifr_status ifr_pool_submit(ifr_thread_fn fn, void *arg, const char *name) {
     if (!fn) return IFR_INVALID;
     ifr_mutex_lock(&pool.lock);
     worker *w = pool.idle;
     worker *fresh = NULL;
     unsigned grow_hash_at = 0;
+    worker *next_idle = NULL;
     if (w) {
         pool.idle = w->next;
         pool.nidle--;
+        next_idle = pool.idle;
     } else {
         pool.nthreads++;
         /* At 64, 128, 256, ... threads: keep futex wake-ups O(1). */
@@ -238,6 +245,7 @@ ifr_status ifr_pool_submit(ifr_thread_fn fn, void *arg, const char *name) {
         set_job(w, fn, arg, name);
         atomic_store(&w->word, W_JOB);
         if (atomic_load(&w->parked)) ifr_unpark(&w->word, IFR_ALL);
+        prewake_later = next_idle; /* see "pre-wake" above */
         return IFR_OK;
     }
     w = fresh ? fresh : calloc(1, sizeof *w);
@@ -286,6 +294,7 @@ ifr_status ifr_pool_trim(int64_t deadline_ns) {
 }
 
 void ifr__pool_after_fork(void) {
+    prewake_later = NULL;
     /* The pool's threads do not exist in the child. Their records (idle or
      * busy) are simply forgotten: a few dozen bytes each, never touched. */
     ifr_mutex_init(&pool.lock);

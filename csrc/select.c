@@ -81,6 +81,7 @@ ifr_status ifr_select(const ifr_waitable *ws, size_t n, int64_t deadline_ns, ifr
     sel_args a = {ws, n, out};
     if (check_all(&a)) return IFR_OK;
     if (deadline_ns >= 0 && ifr_now_ns() >= deadline_ns) return IFR_TIMEOUT;
+    ifr_flush_deferred(); /* about to wait: a good moment for wake-ups */
     if (ifr_spin_until(IFR_SPIN_WAIT, check_all, &a, deadline_ns)) return IFR_OK;
 
     ifr_node small[SMALL_N];

@@ -72,6 +72,7 @@ ifr_status ifr_waitq_wait(ifr_waitq *q, ifr_try_fn try_fn, void *arg, int64_t de
     ifr_status st = try_fn(arg);
     if (st != IFR_EMPTY) return st;
     if (deadline_ns >= 0 && ifr_now_ns() >= deadline_ns) return IFR_TIMEOUT;
+    ifr_flush_deferred(); /* about to wait: a good moment for wake-ups */
     try_state t = {try_fn, arg, IFR_EMPTY};
     if (ifr_spin_until(q->spin_kind, try_cond, &t, deadline_ns)) return t.st;
     for (;;) {

@@ -217,13 +217,18 @@ uint32_t ifr_mailbox_seq(ifr_mailbox *mb);
  * until the put; they spin a while for it, then park again. Changes nothing
  * else (not the sequence number); never needed for correctness. */
 void ifr_mailbox_poke(ifr_mailbox *mb);
-/* The same poke, done later by this thread: at its next ifr_pokes_flush()
- * (the binding flushes right after it releases the GIL for a blocking
- * call, so the system call does not delay a thread waiting for the GIL).
- * One pending poke per thread: a second call does the first one at once.
- * Holds a reference to the mailbox until then. */
+/* The same poke, done later by this thread: at its next
+ * ifr_flush_deferred(), which every blocking call of the core does before
+ * it waits (the binding releases the GIL first, so the system call does
+ * not delay a thread waiting for the GIL). One pending poke per thread: a
+ * second call does the first one at once. Holds a reference to the mailbox
+ * until then. */
 void ifr_mailbox_poke_deferred(ifr_mailbox *mb);
-void ifr_pokes_flush(void);
+/* Do this thread's deferred wake-ups now: a pending mailbox poke, and the
+ * pre-wake of the idle pool thread its last ifr_pool_submit marked. Called
+ * by the core's blocking calls before they wait; call it when a thread
+ * that submitted or poked will not block for a while (or exits). */
+void ifr_flush_deferred(void);
 
 /* Close and remove every remaining item, handing each to `fn(item, ctx)` in
  * FIFO order after the mailbox lock is released (with fn NULL: to the

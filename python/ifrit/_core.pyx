@@ -153,7 +153,6 @@ cdef int _block(_wait_fn fn, void *ctx, int64_t deadline) except -100:
                 d = deadline
         with nogil:
             ifr_baton_drop()
-            ifr_pokes_flush()
             st = fn(ctx, d)
             if admit:
                 ifr_admit_enter()
@@ -496,7 +495,7 @@ cdef void _run_job(void *arg) noexcept nogil:
         _run(<object>arg)
         Py_DECREF(<object>arg)
     ifr_baton_drop()
-    ifr_pokes_flush()  # one the runner left pending (see Proc._prewake)
+    ifr_flush_deferred()  # wake-ups the runner left pending (Proc._prewake, submits)
 
 
 cdef Signals _proc_signals(Proc proc):
@@ -605,8 +604,8 @@ cdef class Proc:
         latency overlaps the caller's work (an ordered group calls it for
         the member it stops next). Changes nothing else.
 
-        The wake-up happens at this thread's next blocking call, right after
-        it releases the GIL (a process just signaled can take the GIL while
+        The wake-up happens at this thread's next blocking call, after it
+        released the GIL (a process just signaled can take the GIL while
         it runs): see ``ifr_mailbox_poke_deferred``."""
         ifr_mailbox_poke_deferred(ifr_proc_signals(self._p))
 

@@ -54,7 +54,7 @@ cdef extern from "ifr.h" nogil:
     uint32_t ifr_mailbox_seq(ifr_mailbox *mb)
     void ifr_mailbox_poke(ifr_mailbox *mb)
     void ifr_mailbox_poke_deferred(ifr_mailbox *mb)
-    void ifr_pokes_flush()
+    void ifr_flush_deferred()
 
     ctypedef struct ifr_proc:
         pass

@@ -199,8 +199,8 @@ static void poke(void)
     ifr_mailbox_poke_deferred(mb);
     ifr_mailbox_poke_deferred(other);
     ifr_mailbox_release(other); /* still referenced by the pending poke */
-    ifr_pokes_flush();
-    ifr_pokes_flush(); /* nothing pending: nothing happens */
+    ifr_flush_deferred();
+    ifr_flush_deferred(); /* nothing pending: nothing happens */
     CHECK_EQ(ifr_mailbox_seq(mb), seq);
     CHECK_EQ(ifr_mailbox_len(mb), 0);
     ifr_mailbox_release(mb);

@@ -478,6 +478,37 @@ static void pool_futex_hash(void)
 #endif
 }
 
+/* A submit marks the next idle worker for a pre-wake at the submitter's
+ * next blocking call (or ifr_flush_deferred). The mark may outlive that
+ * worker: flushing after it was trimmed is harmless (records are never
+ * freed), and the pool keeps working. */
+static void pool_deferred_prewake(void)
+{
+    ensure_configured();
+    trim_all();
+    gate_ctx g;
+    gate_start(&g, 3, "pw"); /* three threads ... */
+    ifr_event_set(g.gate);
+    WAIT_UNTIL(pool_idle() == 3, 10000, "three idle workers");
+    probe_t *p = probe_new(NULL, 1);
+    CHECK_ST(ifr_pool_submit(probe, p, "pw-job"), IFR_OK); /* marks the next idle one */
+    probe_wait_free(p); /* a blocking call: flushes the mark */
+    p = probe_new(NULL, 2);
+    CHECK_ST(ifr_pool_submit(probe, p, "pw-job"), IFR_OK); /* marks again */
+    probe_wait_free(p);
+    ifr_event_release(g.gate);
+    p = probe_new(NULL, 3);
+    CHECK_ST(ifr_pool_submit(probe, p, "pw-job"), IFR_OK);
+    probe_wait_free(p);
+    trim_all(); /* the marked worker (if any) is gone */
+    ifr_flush_deferred();
+    ifr_flush_deferred();
+    p = probe_new(NULL, 4);
+    CHECK_ST(ifr_pool_submit(probe, p, "pw-after"), IFR_OK);
+    probe_wait_free(p);
+    trim_all();
+}
+
 static void pool_idle_timeout(void)
 {
     ensure_configured();
@@ -539,4 +570,4 @@ static void pool_trim_and_hooks(void)
 
 T_MAIN(T_CASE(pool_many_jobs), T_CASE(thread_start), T_CASE(thread_set_name), T_CASE(pool_reuse),
        T_CASE(pool_job_names), T_CASE(pool_stack_size), T_CASE(pool_max_idle),
-       T_CASE(pool_idle_timeout), T_CASE(pool_futex_hash), T_CASE(pool_trim_and_hooks))
+       T_CASE(pool_idle_timeout), T_CASE(pool_deferred_prewake), T_CASE(pool_futex_hash), T_CASE(pool_trim_and_hooks))
