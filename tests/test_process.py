@@ -662,3 +662,52 @@ def test_signal_all_signals_unmasked_processes_in_order(track):
     with pytest.raises(TypeError):
         _core._signal_all([object()], None, signal.SIGTERM)
     _core._signal_all([], None, signal.SIGTERM)
+
+
+def test_start_all_starts_prepared_processes_in_order_until_a_signal(track):
+    """``_core._start_all`` (a Parallel group's start) starts prepared
+    processes from C; a signal pending in ``stop_if`` stops it before the
+    next start; unprepared processes are refused before anything starts."""
+    import contextvars
+
+    from ifrit import _core
+    from ifrit._process import Process
+
+    order: list[int] = []
+    lock = threading.Lock()
+
+    def runner_for(i):
+        def runner(signals, ready):
+            with lock:
+                order.append(i)
+            ready()
+            signals.get(timeout=DEADLINE)
+
+        return runner
+
+    def prepared(k, start=0):
+        ps = [Process(f"sa{i}", _core._MAKE) for i in range(start, start + k)]
+        for j, p in enumerate(ps):
+            p._prepare(runner_for(start + j), contextvars.copy_context())
+        return ps
+
+    box = ifrit.Mailbox()
+    ps = prepared(5)
+    assert _core._start_all(ps, box.signals()) == (5, None)
+    for p in ps:
+        track(p)
+        assert p.wait_ready(timeout=DEADLINE)
+    assert sorted(order) == [0, 1, 2, 3, 4]
+
+    box.put(signal.SIGTERM)  # pending: nothing more starts
+    more = prepared(3, 5)
+    assert _core._start_all(more, box.signals()) == (0, None)
+    assert not any(p.is_ready or p.is_exited for p in more)
+
+    with pytest.raises(RuntimeError, match="not prepared"):
+        _core._start_all([Process("raw", _core._MAKE)], ifrit.Mailbox().signals())
+    with pytest.raises(RuntimeError, match="already started"):
+        _core._start_all(ps[:1], ifrit.Mailbox().signals())
+    for p in ps:
+        p.signal(signal.SIGTERM)
+        assert p.wait(timeout=DEADLINE) is None

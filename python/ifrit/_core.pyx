@@ -22,6 +22,7 @@ from cpython.exc cimport PyErr_CheckSignals
 from cpython.ref cimport PyObject, Py_DECREF, Py_INCREF, Py_XDECREF
 from libc.stdint cimport int64_t, intptr_t, uint32_t
 from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy
 
 from ifrit._libifr cimport *
 
@@ -609,12 +610,16 @@ cdef class Proc:
         it runs): see ``ifr_mailbox_poke_deferred``."""
         ifr_mailbox_poke_deferred(ifr_proc_signals(self._p))
 
-    def _start(self, fn, ctx):
-        """Run ``ctx.run(fn, signals, ready)`` on a pool thread."""
+    def _prepare(self, fn, ctx):
+        """Make the process ready to start: ``ctx.run(fn, signals, ready)``."""
         if ifr_proc_state(self._p) != 0 or self._ctx is not None:
             raise RuntimeError(f"process {self._name!r} was already started")
         self._fn = fn
         self._ctx = ctx
+
+    def _start(self, fn, ctx):
+        """Run ``ctx.run(fn, signals, ready)`` on a pool thread."""
+        self._prepare(fn, ctx)
         cdef bytes cname = self._name.encode("utf-8", "replace")[:15]
         Py_INCREF(self)
         cdef int st = ifr_pool_submit(_run_job, <void *>self, cname)
@@ -914,6 +919,57 @@ cdef void _configure_pool() noexcept:
 
 
 _configure_pool()
+
+
+def _start_all(procs, Signals stop_if not None):
+    """Start every process of the sequence ``procs`` (each made ready to run
+    by ``_prepare``), in order, from C with the GIL released, so that the
+    ones started can run meanwhile (a Parallel group's start). Stops before
+    the next start once a signal is pending in ``stop_if``. Returns
+    ``(k, error)``: ``procs[:k]`` were started; ``error`` is None, or the
+    exception (not raised) for ``procs[k]``, which could not get a thread
+    (it and the rest were not started)."""
+    cdef Py_ssize_t n = len(procs), i, k = 0
+    cdef void **objs = <void **>malloc(max(n, 1) * sizeof(void *))
+    cdef char *names = <char *>malloc(max(n, 1) * 16)
+    if objs == NULL or names == NULL:
+        free(objs)
+        free(names)
+        raise MemoryError("_start_all")
+    cdef Proc p
+    cdef bytes cname
+    cdef int st = IFR_OK
+    cdef ifr_mailbox *sig_mb = stop_if._mb
+    try:
+        for i in range(n):
+            p = <Proc?>procs[i]
+            if p._ctx is None or ifr_proc_state(p._p) != 0:
+                raise RuntimeError(f"process {p._name!r} is not prepared, or already started")
+            cname = p._name.encode("utf-8", "replace")[:15]
+            memcpy(names + 16 * i, <char *>cname, len(cname))
+            names[16 * i + len(cname)] = 0
+            objs[i] = <void *>p
+            Py_INCREF(p)  # owned by its job (see _run_job); given back below if not started
+        with nogil:
+            while k < n and ifr_mailbox_len(sig_mb) == 0:
+                st = ifr_pool_submit(_run_job, objs[k], names + 16 * k)
+                if st != IFR_OK:
+                    break
+                k += 1
+        for i in range(k, n):
+            Py_DECREF(<object>objs[i])
+        if st != IFR_OK:
+            p = <Proc>procs[k]
+            p._fn = None
+            p._ctx = None
+            try:
+                _raise_status(st, f"cannot start a thread for process {p._name!r}")
+            except Exception as e:
+                return k, e
+        return k, None
+    finally:
+        free(objs)
+        free(names)
 
 
 def _signal_all(procs, skip, sig):

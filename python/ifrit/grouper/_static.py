@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import signal as _signal
 from collections.abc import Callable
+from contextvars import copy_context
 from typing import ClassVar
 
 from ifrit import Mailbox, Process, Signals, background, select
-from ifrit._core import _signal_all
+from ifrit._core import _MAKE, _signal_all, _start_all
+from ifrit._process import _resolve
 from ifrit.grouper._events import ErrorTrace, ExitEvent
 from ifrit.grouper._members import Member, MembersArg, to_members
 
@@ -85,7 +87,23 @@ class _StaticGroup:
             started = 0
             nready = 0
             shutting_down = False
-            while nready < n:
+            if parallel and n:
+                # Make every process first, then start them all from C with
+                # the GIL released: members run while the rest are started.
+                # A signal pending stops the start between two members.
+                prepared = [Process(member.name, _MAKE) for member in members]
+                for i, p in enumerate(prepared):
+                    p._prepare(_resolve(members[i].runner)[0], copy_context())
+                    p._subscribe(events, 2 * i, 2 * i + 1)
+                started, error = _start_all(prepared, signals)
+                procs.extend(prepared[:started])
+                del prepared
+                if error is not None:
+                    raise error
+                if started < n:  # a signal is pending
+                    sig = poll_signal()
+                    stop, shutting_down = (sig if sig is not None else term), True
+            while nready < n and not shutting_down:
                 if started < n and (parallel or started == nready):
                     member = members[started]
                     p = background(member.runner, name=member.name)
