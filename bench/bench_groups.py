@@ -76,12 +76,30 @@ def pyifrit_group(ifrit: ModuleType, kind: str) -> Callable[[int], tuple[float, 
     return run
 
 
+def settle(threads_before: int, timeout: float = 30.0) -> None:
+    """Wait (untimed) until the Python threads a sample started have ended.
+
+    The threading baseline returns once its members have set their exit
+    events; their threads then still tear down, each taking the GIL once.
+    With 10 000 of them that overlapped the next implementation's sample
+    (and charged it with the baseline's teardown); so every sample is
+    followed by this wait, outside the timed part."""
+    import threading
+
+    deadline = time.monotonic() + timeout
+    while threading.active_count() > threads_before and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
 def measurement(fn: Callable[[int], tuple[float, float]], m: int) -> c.Measurement:
     def measure() -> c.Sample:
         import gc
+        import threading
 
         gc.collect()
+        before = threading.active_count()
         up, down = fn(m)
+        settle(before)
         return {"start": up / m, "stop": down / m}
 
     return measure
