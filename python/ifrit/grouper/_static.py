@@ -104,7 +104,7 @@ class _StaticGroup:
                     sig = poll_signal()
                     stop, shutting_down = (sig if sig is not None else term), True
             while nready < n and not shutting_down:
-                if started < n and (parallel or started == nready):
+                if started == nready:  # ordered: start the next one
                     member = members[started]
                     p = background(member.runner, name=member.name)
                     procs.append(p)
