@@ -481,6 +481,15 @@ cdef class _Ready:
         return f"<ready() of process {self._proc._name!r}>"
 
 
+cdef int _job_name(Proc p, char *out) except -1:
+    """The pool thread's name for ``p``: its name in UTF-8, cut to 15 bytes
+    (the OS limit), NUL-terminated, into ``out[16]``."""
+    cdef bytes b = p._name.encode("utf-8", "replace")[:15]
+    memcpy(out, <char *>b, len(b))
+    out[len(b)] = 0
+    return 0
+
+
 cdef void _run_job(void *arg) noexcept nogil:
     # Runs on a pool thread. `arg` is an owned reference to the Proc.
     # The submitter usually still holds the GIL for a while (it returns from
@@ -620,7 +629,8 @@ cdef class Proc:
     def _start(self, fn, ctx):
         """Run ``ctx.run(fn, signals, ready)`` on a pool thread."""
         self._prepare(fn, ctx)
-        cdef bytes cname = self._name.encode("utf-8", "replace")[:15]
+        cdef char cname[16]
+        _job_name(self, cname)
         Py_INCREF(self)
         cdef int st = ifr_pool_submit(_run_job, <void *>self, cname)
         if st != IFR_OK:
@@ -937,7 +947,6 @@ def _start_all(procs, Signals stop_if not None):
         free(names)
         raise MemoryError("_start_all")
     cdef Proc p
-    cdef bytes cname
     cdef int st = IFR_OK
     cdef ifr_mailbox *sig_mb = stop_if._mb
     try:
@@ -945,9 +954,7 @@ def _start_all(procs, Signals stop_if not None):
             p = <Proc?>procs[i]
             if p._ctx is None or ifr_proc_state(p._p) != 0:
                 raise RuntimeError(f"process {p._name!r} is not prepared, or already started")
-            cname = p._name.encode("utf-8", "replace")[:15]
-            memcpy(names + 16 * i, <char *>cname, len(cname))
-            names[16 * i + len(cname)] = 0
+            _job_name(p, names + 16 * i)
             objs[i] = <void *>p
             Py_INCREF(p)  # owned by its job (see _run_job); given back below if not started
         with nogil:
