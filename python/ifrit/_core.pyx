@@ -39,10 +39,6 @@ cdef extern from "Python.h":
     PyGILState_STATE PyGILState_Ensure() nogil
     void PyGILState_Release(PyGILState_STATE state) nogil
     PyThreadState *PyEval_SaveThread() nogil
-    ctypedef struct PyInterpreterState:
-        pass
-    PyInterpreterState *PyInterpreterState_Get()
-    PyThreadState *PyThreadState_New(PyInterpreterState *interp) nogil
     unsigned long PyThread_get_thread_ident() nogil
     void PyErr_WriteUnraisable(object obj)
 
@@ -895,18 +891,16 @@ def _sigbridge_subscribers(signo):
 # The thread pool's Python thread states, tuning, fork
 # ---------------------------------------------------------------------------
 
-# The interpreter that imported this module: pool threads run its code.
-cdef PyInterpreterState *_interp = PyInterpreterState_Get()
-
-
 cdef void _on_thread_start() noexcept nogil:
     # Give the new pool thread a Python thread state for its whole life:
-    # later `with gil` blocks on it are then cheap re-entries. Creating it
-    # does not need the GIL (the C API says so); it becomes this thread's
-    # PyGILState thread state, with a gilstate count of 1, exactly as
-    # PyGILState_Ensure() + PyEval_SaveThread() would leave it, but without
-    # a GIL round trip that competes with the thread that submitted the job.
-    PyThreadState_New(_interp)
+    # later `with gil` blocks on it are then cheap re-entries. Through
+    # PyGILState_Ensure (which takes the GIL), not PyThreadState_New without
+    # it: a thread that starts while the interpreter finalizes must meet
+    # CPython's "exit instead of taking the GIL" rule, not create a thread
+    # state in an interpreter being torn down (that crashed a program that
+    # exited while its processes were still starting).
+    PyGILState_Ensure()
+    PyEval_SaveThread()
 
 
 cdef void _on_thread_exit() noexcept nogil:
